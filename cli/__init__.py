@@ -1,0 +1,1 @@
+"""The ``gazekit`` command-line app (installed as the subpackage ``gazekit.cli``)."""

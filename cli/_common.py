@@ -1,0 +1,50 @@
+"""Helpers shared by the CLI commands (option parsing only; no library logic)."""
+
+from __future__ import annotations
+
+import click
+
+from gazekit.geometry import Geometry
+
+
+def parse_pair(value: str | None, name: str) -> tuple[float, float] | None:
+    """Parse ``"1920x1080"`` into ``(1920.0, 1080.0)``."""
+    if value is None:
+        return None
+    try:
+        a, b = value.lower().split("x")
+        return float(a), float(b)
+    except ValueError:
+        raise click.BadParameter(
+            f"expected WxH, e.g. 1920x1080, got {value!r}", param_hint=name
+        ) from None
+
+
+def geometry_options(f):  # type: ignore[no-untyped-def]
+    """Add --screen-px/--screen-mm/--distance-mm options to a command."""
+    f = click.option(
+        "--distance-mm", type=float, default=None, help="Eye-to-screen distance (mm)."
+    )(f)
+    f = click.option(
+        "--screen-mm", default=None, help="Physical screen size WxH in mm, e.g. 531x298."
+    )(f)
+    f = click.option(
+        "--screen-px", default=None, help="Screen resolution WxH in px, e.g. 1920x1080."
+    )(f)
+    return f
+
+
+def override_geometry(
+    geom: Geometry, screen_px: str | None, screen_mm: str | None, distance_mm: float | None
+) -> Geometry:
+    """Return ``geom`` with any geometry given on the command line filled in."""
+    d = geom.to_dict()
+    px = parse_pair(screen_px, "--screen-px")
+    mm = parse_pair(screen_mm, "--screen-mm")
+    if px:
+        d["screen_w_px"], d["screen_h_px"] = px
+    if mm:
+        d["screen_w_mm"], d["screen_h_mm"] = mm
+    if distance_mm is not None:
+        d["viewing_distance_mm"] = distance_mm
+    return Geometry.from_dict(d)

@@ -1,0 +1,197 @@
+"""Finding vocabularies of the public corpora and the mapping between them.
+
+* :data:`GAZEINTENT_FINDINGS` — the 13 findings of RadGazeIntent/GazeIntent, in that
+  code's order (the multi-hot column order gazekit's intent tables use by default).
+* :data:`REFLACX_LABELS` — REFLACX phase 2–3 ellipse labels.
+* :data:`EGD_LABELS` — EGD-CXR's diagnosis classes and the CheXpert labels of its
+  master sheet.
+* :data:`SYNONYMS` — words and phrases a radiologist dictates for each GazeIntent
+  finding, used to find when a finding is mentioned in a timed transcript.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+GAZEINTENT_FINDINGS: tuple[str, ...] = (
+    "pleural_effusion",
+    "pleural_other",
+    "pneumonia",
+    "fracture",
+    "consolidation",
+    "pneumothorax",
+    "lung_lesion",
+    "edema",
+    "enlarged_cardiomediastinum",
+    "atelectasis",
+    "support_devices",
+    "lung_opacity",
+    "cardiomegaly",
+)
+
+REFLACX_LABELS: tuple[str, ...] = (
+    "Support devices",
+    "Abnormal mediastinal contour",
+    "Enlarged cardiac silhouette",
+    "Enlarged hilum",
+    "Hiatal hernia",
+    "Pneumothorax",
+    "Pleural abnormality",
+    "Consolidation",
+    "Groundglass opacity",
+    "Atelectasis",
+    "Lung nodule or mass",
+    "Pulmonary edema",
+    "High lung volume / emphysema",
+    "Interstitial lung disease",
+    "Acute fracture",
+    "Other",
+)
+
+#: EGD-CXR diagnosis classes (master sheet) and its 14 CheXpert labels (``__chx`` columns).
+EGD_LABELS: tuple[str, ...] = (
+    "Normal",
+    "CHF",
+    "pneumonia",
+    "Atelectasis",
+    "Cardiomegaly",
+    "Consolidation",
+    "Edema",
+    "Enlarged Cardiomediastinum",
+    "Fracture",
+    "Lung Lesion",
+    "Lung Opacity",
+    "No Finding",
+    "Pleural Effusion",
+    "Pleural Other",
+    "Pneumonia",
+    "Pneumothorax",
+    "Support Devices",
+)
+
+#: REFLACX label -> GazeIntent finding (None: no counterpart).
+REFLACX_TO_GAZEINTENT: dict[str, str | None] = {
+    "Support devices": "support_devices",
+    "Abnormal mediastinal contour": "enlarged_cardiomediastinum",
+    "Enlarged cardiac silhouette": "cardiomegaly",
+    "Enlarged hilum": "enlarged_cardiomediastinum",
+    "Hiatal hernia": None,
+    "Pneumothorax": "pneumothorax",
+    "Pleural abnormality": "pleural_effusion",
+    "Consolidation": "consolidation",
+    "Groundglass opacity": "lung_opacity",
+    "Atelectasis": "atelectasis",
+    "Lung nodule or mass": "lung_lesion",
+    "Pulmonary edema": "edema",
+    "High lung volume / emphysema": None,
+    "Interstitial lung disease": "lung_opacity",
+    "Acute fracture": "fracture",
+    "Other": None,
+}
+
+#: EGD-CXR / CheXpert label -> GazeIntent finding (None: no counterpart).
+EGD_TO_GAZEINTENT: dict[str, str | None] = {
+    "Normal": None,
+    "No Finding": None,
+    "CHF": "edema",
+    "pneumonia": "pneumonia",
+    "Pneumonia": "pneumonia",
+    "Atelectasis": "atelectasis",
+    "Cardiomegaly": "cardiomegaly",
+    "Consolidation": "consolidation",
+    "Edema": "edema",
+    "Enlarged Cardiomediastinum": "enlarged_cardiomediastinum",
+    "Fracture": "fracture",
+    "Lung Lesion": "lung_lesion",
+    "Lung Opacity": "lung_opacity",
+    "Pleural Effusion": "pleural_effusion",
+    "Pleural Other": "pleural_other",
+    "Pneumothorax": "pneumothorax",
+    "Support Devices": "support_devices",
+}
+
+#: Dictation keywords for each GazeIntent finding (lower case, matched on word boundaries).
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "pleural_effusion": ("pleural effusion", "effusion", "effusions", "blunting"),
+    "pleural_other": ("pleural thickening", "pleural plaque", "pleural scarring"),
+    "pneumonia": ("pneumonia", "infection", "infectious process"),
+    "fracture": ("fracture", "fractures", "fractured"),
+    "consolidation": ("consolidation", "consolidative", "airspace disease"),
+    "pneumothorax": ("pneumothorax",),
+    "lung_lesion": ("nodule", "nodules", "mass", "lesion", "nodular"),
+    "edema": ("edema", "oedema", "vascular congestion", "interstitial markings"),
+    "enlarged_cardiomediastinum": (
+        "mediastinal widening",
+        "widened mediastinum",
+        "mediastinal contour",
+        "enlarged hilum",
+        "hilar enlargement",
+    ),
+    "atelectasis": ("atelectasis", "atelectatic", "volume loss", "collapse"),
+    "support_devices": ("tube", "catheter", "line", "pacemaker", "device", "devices", "wires"),
+    "lung_opacity": (
+        "opacity",
+        "opacities",
+        "opacification",
+        "haziness",
+        "ground glass",
+        "groundglass",
+    ),
+    "cardiomegaly": (
+        "cardiomegaly",
+        "enlarged heart",
+        "heart is enlarged",
+        "cardiac enlargement",
+        "enlarged cardiac silhouette",
+    ),
+}
+
+_NEGATIONS = ("no ", "without ", "negative for ", "free of ", "resolved ")
+
+
+def to_gazeintent(label: str, corpus: str = "reflacx") -> str | None:
+    """Map a REFLACX or EGD-CXR label to its GazeIntent finding (``None`` if none).
+
+    Unknown labels raise ``KeyError`` naming the label, so a typo never maps silently.
+    """
+    table = REFLACX_TO_GAZEINTENT if corpus == "reflacx" else EGD_TO_GAZEINTENT
+    if label in GAZEINTENT_FINDINGS:
+        return label
+    if label not in table:
+        raise KeyError(f"unknown {corpus} finding label {label!r}")
+    return table[label]
+
+
+@cache
+def _pattern(finding: str) -> re.Pattern[str]:
+    words = sorted(SYNONYMS[finding], key=len, reverse=True)
+    return re.compile(r"\b(" + "|".join(re.escape(w) for w in words) + r")\b")
+
+
+def mentioned_findings(text: str, *, skip_negated: bool = True) -> list[str]:
+    """GazeIntent findings a dictated phrase mentions, in vocabulary order.
+
+    A mention preceded in the same phrase by a negation ("no pneumothorax") is
+    skipped when ``skip_negated``.
+
+    Examples
+    --------
+    >>> mentioned_findings("Small left pleural effusion. No pneumothorax.")
+    ['pleural_effusion']
+    """
+    low = text.lower()
+    out = []
+    for f in GAZEINTENT_FINDINGS:
+        for m in _pattern(f).finditer(low):
+            clause_start = max(
+                low.rfind(".", 0, m.start()),
+                low.rfind(",", 0, m.start()),
+                low.rfind(";", 0, m.start()),
+            )
+            clause = low[clause_start + 1 : m.start()]
+            if skip_negated and any(n in " " + clause for n in _NEGATIONS):
+                continue
+            out.append(f)
+            break
+    return out

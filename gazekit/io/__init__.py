@@ -1,0 +1,14 @@
+"""Readers and writers: tracker/corpus formats in, validated Parquet out."""
+
+from __future__ import annotations
+
+from gazekit.io.parquet import (
+    atomic_open,
+    atomic_path,
+    read_frame,
+    read_metadata,
+    read_table,
+    write_table,
+)
+
+__all__ = ["atomic_open", "atomic_path", "read_frame", "read_metadata", "read_table", "write_table"]

@@ -1,0 +1,162 @@
+"""Schema-validated Parquet reading and atomic writing.
+
+Every table gazekit writes goes through :func:`write_table`: it is conformed to
+its schema in ``data_schemas/``, gets ``schema_version`` and provenance in the
+Parquet key-value metadata, and is written to a temporary file in the target
+directory that is renamed into place, so a crash never leaves a half-written file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from gazekit import schemas
+from gazekit._version import __version__
+from gazekit.errors import InputError, SchemaError
+
+META_KEY = b"gazekit"
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike[str], suffix: str = "") -> Iterator[Path]:
+    """Yield a temporary path next to ``path``; rename it onto ``path`` on success.
+
+    The temporary file is removed if the block raises, so ``path`` is either the
+    old file, or the complete new one.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix + ".tmp", dir=path.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp_path.unlink()
+        raise
+
+
+@contextlib.contextmanager
+def atomic_open(path: str | os.PathLike[str], mode: str = "w", **kwargs: Any) -> Iterator[IO[Any]]:
+    """``open`` for writing that renames into place only when the block succeeds."""
+    with atomic_path(path) as tmp, open(tmp, mode, **kwargs) as fh:
+        yield fh
+
+
+def write_table(
+    data: pa.Table | pd.DataFrame,
+    path: str | os.PathLike[str],
+    kind: str,
+    metadata: dict[str, Any] | None = None,
+) -> Path:
+    """Validate ``data`` against schema ``kind`` and write it atomically as Parquet.
+
+    Parameters
+    ----------
+    data : pyarrow.Table or pandas.DataFrame
+    path : path-like
+        Destination ``.parquet`` file.
+    kind : str
+        Schema name in ``data_schemas/``.
+    metadata : dict, optional
+        Provenance stored as JSON under the ``gazekit`` metadata key (source file and
+        format, sampling rate, screen geometry, frame, parameters...).
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    schema = schemas.get(kind)
+    table = schema.conform(data, source=str(path))
+    meta = {
+        "schema": schema.name,
+        "schema_version": schema.version,
+        "gazekit_version": __version__,
+        **schemas.jsonable(metadata or {}),
+    }
+    kv = dict(table.schema.metadata or {})
+    kv.pop(b"pandas", None)
+    kv[META_KEY] = json.dumps(meta, sort_keys=True).encode()
+    kv[b"schema_version"] = schema.version.encode()
+    table = table.replace_schema_metadata(kv)
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        pq.write_table(table, tmp, compression="zstd")
+    return path
+
+
+def read_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The gazekit provenance dict stored in a Parquet file."""
+    try:
+        kv = pq.read_schema(path).metadata or {}
+    except (OSError, pa.ArrowInvalid) as exc:
+        raise InputError(f"not a readable Parquet file: {exc}", path=path) from None
+    if META_KEY not in kv:
+        raise InputError(
+            "Parquet file was not written by gazekit (no 'gazekit' metadata)", path=path
+        )
+    return json.loads(kv[META_KEY])
+
+
+def read_table(
+    path: str | os.PathLike[str],
+    kind: str | None = None,
+    columns: list[str] | None = None,
+    filters: Any = None,
+) -> tuple[pa.Table, dict[str, Any]]:
+    """Read and validate a gazekit Parquet file.
+
+    Parameters
+    ----------
+    path : path-like
+    kind : str, optional
+        Expected schema name; defaults to the one recorded in the file.
+    columns, filters
+        Passed to :func:`pyarrow.parquet.read_table`.
+
+    Returns
+    -------
+    table : pyarrow.Table
+    metadata : dict
+        Provenance stored by :func:`write_table`.
+    """
+    meta = read_metadata(path)
+    kind = kind or meta.get("schema")
+    if meta.get("schema") != kind:
+        raise SchemaError(
+            f"file holds a {meta.get('schema')!r} table, expected {kind!r}", path=path
+        )
+    schema = schemas.get(kind)
+    major_file = str(meta.get("schema_version", "0")).split(".")[0]
+    if major_file != schema.version.split(".")[0]:
+        raise SchemaError(
+            f"schema {kind} version {meta.get('schema_version')} is incompatible with this "
+            f"gazekit's {schema.version}",
+            path=path,
+        )
+    table = pq.read_table(path, columns=columns, filters=filters)
+    if columns is None:
+        table = schema.conform(table, source=str(path))
+    return table, meta
+
+
+def read_frame(
+    path: str | os.PathLike[str], kind: str | None = None, **kwargs: Any
+) -> pd.DataFrame:
+    """:func:`read_table` as a pandas DataFrame (metadata in ``df.attrs['gazekit']``)."""
+    table, meta = read_table(path, kind, **kwargs)
+    df = table.to_pandas()
+    df.attrs["gazekit"] = meta
+    return df

@@ -1,0 +1,91 @@
+"""The in-memory recording: samples plus everything known about how they were taken."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from gazekit.geometry import Geometry
+
+
+@dataclass
+class Recording:
+    """One eye-tracking recording of one reader viewing one image.
+
+    Attributes
+    ----------
+    recording_id : str
+    samples : pandas.DataFrame
+        Columns of the ``samples`` schema (``t_ms`` from recording start, ``x_px``,
+        ``y_px`` in ``geometry.frame``, ``pupil``, ``valid``, optional per-eye columns).
+    geometry : Geometry
+    corpus, source_file, source_format : str
+    sampling_rate_hz : float or None
+    image_id, reader_id : str or None
+    events : pandas.DataFrame or None
+        Tracker-reported events (``events`` schema, ``source="tracker"``).
+    transcript : pandas.DataFrame or None
+        ``transcripts`` schema.
+    findings : pandas.DataFrame or None
+        ``findings`` schema.
+    t0 : float
+        Source clock time (ms) of ``t_ms == 0``, kept for traceability.
+    extra : dict
+        Further provenance (stored in Parquet metadata).
+    """
+
+    recording_id: str
+    samples: pd.DataFrame
+    geometry: Geometry
+    corpus: str
+    source_file: str
+    source_format: str
+    sampling_rate_hz: float | None = None
+    image_id: str | None = None
+    reader_id: str | None = None
+    events: pd.DataFrame | None = None
+    transcript: pd.DataFrame | None = None
+    findings: pd.DataFrame | None = None
+    t0: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def metadata(self) -> dict[str, Any]:
+        """One row of the ``recordings`` table, as a dict."""
+        t = self.samples["t_ms"].to_numpy() if len(self.samples) else np.zeros(0)
+        row: dict[str, Any] = {
+            "recording_id": self.recording_id,
+            "corpus": self.corpus,
+            "image_id": self.image_id,
+            "reader_id": self.reader_id,
+            "source_file": self.source_file,
+            "source_format": self.source_format,
+            "sampling_rate_hz": self.sampling_rate_hz,
+            "n_samples": len(self.samples),
+            "duration_ms": float(t[-1] - t[0]) if len(t) else 0.0,
+        }
+        row.update(self.geometry.to_dict())
+        return row
+
+    def provenance(self) -> dict[str, Any]:
+        """Metadata stored with the samples Parquet file."""
+        return {**self.metadata(), "t0_source_ms": self.t0, "extra": self.extra}
+
+    @classmethod
+    def from_provenance(cls, samples: pd.DataFrame, meta: dict[str, Any]) -> Recording:
+        """Rebuild a recording from a samples table and its stored provenance."""
+        return cls(
+            recording_id=meta["recording_id"],
+            samples=samples,
+            geometry=Geometry.from_dict(meta),
+            corpus=meta["corpus"],
+            source_file=meta["source_file"],
+            source_format=meta["source_format"],
+            sampling_rate_hz=meta.get("sampling_rate_hz"),
+            image_id=meta.get("image_id"),
+            reader_id=meta.get("reader_id"),
+            t0=meta.get("t0_source_ms", 0.0),
+            extra=meta.get("extra") or {},
+        )
