@@ -60,6 +60,7 @@ def write_table(
     path: str | os.PathLike[str],
     kind: str,
     metadata: dict[str, Any] | None = None,
+    partition: dict[str, str | None] | None = None,
 ) -> Path:
     """Validate ``data`` against schema ``kind`` and write it atomically as Parquet.
 
@@ -73,6 +74,12 @@ def write_table(
     metadata : dict, optional
         Provenance stored as JSON under the ``gazekit`` metadata key (source file and
         format, sampling rate, screen geometry, frame, parameters...).
+    partition : dict, optional
+        Hive partition values of the file's directory (``{"corpus": "egd"}``). A
+        schema column with a partition key's name must hold only that value; it is
+        validated, then left out of the file (the directory name carries it, so
+        readers that add hive partition columns see no conflicting duplicate) and
+        restored by :func:`read_table`.
 
     Returns
     -------
@@ -86,6 +93,9 @@ def write_table(
         "gazekit_version": __version__,
         **schemas.jsonable(metadata or {}),
     }
+    if partition:
+        table = _drop_partition_columns(table, partition, str(path))
+        meta["partition"] = dict(partition)
     kv = dict(table.schema.metadata or {})
     kv.pop(b"pandas", None)
     kv[META_KEY] = json.dumps(meta, sort_keys=True).encode()
@@ -95,6 +105,31 @@ def write_table(
     with atomic_path(path) as tmp:
         pq.write_table(table, tmp, compression="zstd")
     return path
+
+
+def _drop_partition_columns(
+    table: pa.Table, partition: dict[str, str | None], source: str
+) -> pa.Table:
+    for key, value in partition.items():
+        if key not in table.column_names:
+            continue
+        col = table.column(key)
+        distinct = col.unique().to_pylist()
+        if any(v != value for v in distinct):
+            raise SchemaError(
+                f"partition {key}={value!r} but the table holds {distinct[:5]}",
+                path=source,
+                column=key,
+            )
+        table = table.drop_columns([key])
+    return table
+
+
+def _restore_partition_columns(table: pa.Table, meta: dict[str, Any], names: list[str]) -> pa.Table:
+    for key, value in (meta.get("partition") or {}).items():
+        if key in names and key not in table.column_names:
+            table = table.append_column(key, pa.array([value] * table.num_rows, pa.string()))
+    return table
 
 
 def read_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -148,6 +183,7 @@ def read_table(
         )
     table = pq.read_table(path, columns=columns, filters=filters)
     if columns is None:
+        table = _restore_partition_columns(table, meta, schema.names)
         table = schema.conform(table, source=str(path))
     return table, meta
 

@@ -1,0 +1,321 @@
+"""Open a gazekit dataset — pipeline output or ``gazekit convert`` output — as tables.
+
+Two layouts are understood:
+
+``partitioned`` (written by ``gazekit pipeline``)
+    ``DIR/<table>/corpus=<c>/reader=<r>/<recording_id>.parquet`` plus
+    ``DIR/_manifest.sqlite``. Every table reads as one table with ``corpus`` and
+    ``reader`` partition columns.
+``flat`` (written by ``gazekit convert`` / ``gazekit simulate --format parquet``)
+    ``DIR/<table>.parquet`` and ``DIR/samples/<recording_id>.parquet``.
+
+Examples
+--------
+>>> from gazekit.dataset import open_dataset  # doctest: +SKIP
+>>> ds = open_dataset("dataset/")  # doctest: +SKIP
+>>> fix = ds.fixations(filter={"corpus": "egd"})  # doctest: +SKIP
+>>> lazy = ds.samples(lazy=True)  # a dask DataFrame, one partition per recording  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as pds
+
+from gazekit import schemas
+from gazekit.errors import InputError
+from gazekit.pipeline.layout import MANIFEST_NAME, PARTITION_KEYS, _quote, recording_id_from_path
+
+__all__ = ["Dataset", "open_dataset"]
+
+Filter = Mapping[str, Any] | Sequence[tuple[str, str, Any]] | pc.Expression | None
+
+_HIVE = pds.partitioning(pa.schema([(k, pa.string()) for k in PARTITION_KEYS]), flavor="hive")
+_OPS = {
+    "=": lambda f, v: f == v,
+    "==": lambda f, v: f == v,
+    "!=": lambda f, v: f != v,
+    "<": lambda f, v: f < v,
+    "<=": lambda f, v: f <= v,
+    ">": lambda f, v: f > v,
+    ">=": lambda f, v: f >= v,
+    "in": lambda f, v: f.isin(list(v)),
+    "not in": lambda f, v: ~f.isin(list(v)),
+}
+
+
+def to_expression(filter: Filter) -> pc.Expression | None:
+    """Turn a filter into a pyarrow expression.
+
+    Parameters
+    ----------
+    filter : dict, list of tuples, pyarrow Expression or None
+        ``{"corpus": "egd", "reader": ["R1", "R2"]}`` (equality, or membership for a
+        list), ``[("duration_ms", ">", 100.0), ...]`` (ANDed), or an expression.
+    """
+    if filter is None or isinstance(filter, pc.Expression):
+        return filter
+    terms: list[pc.Expression] = []
+    if isinstance(filter, Mapping):
+        for col, val in filter.items():
+            is_seq = isinstance(val, Iterable) and not isinstance(val, str | bytes)
+            terms.append(_OPS["in" if is_seq else "="](pc.field(col), val))
+    else:
+        for item in filter:
+            try:
+                col, op, val = item
+                terms.append(_OPS[op](pc.field(col), val))
+            except (KeyError, ValueError, TypeError):
+                raise InputError(f"bad filter term {item!r}; use (column, op, value)") from None
+    expr = terms[0] if terms else None
+    for t in terms[1:]:
+        expr = expr & t
+    return expr
+
+
+def _read_partitioned_file(
+    path: str, base: str, columns: list[str] | None, expr: pc.Expression | None
+) -> pd.DataFrame:
+    d = pds.dataset([path], format="parquet", partitioning=_HIVE, partition_base_dir=base)
+    return d.to_table(columns=columns, filter=expr).to_pandas()
+
+
+def _read_flat_samples(
+    path: str, columns: list[str] | None, expr: pc.Expression | None
+) -> pd.DataFrame:
+    d = pds.dataset(path, format="parquet")
+    table = d.to_table(filter=expr)
+    if "recording_id" not in table.column_names:
+        rid = recording_id_from_path(path)
+        table = table.append_column("recording_id", pa.array([rid] * table.num_rows, pa.string()))
+    if columns is not None:
+        table = table.select(columns)
+    return table.to_pandas()
+
+
+class Dataset:
+    """A gazekit dataset directory (see module docstring); use :func:`open_dataset`.
+
+    Attributes
+    ----------
+    path : pathlib.Path
+    layout : {"partitioned", "flat"}
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        if not self.path.is_dir():
+            raise InputError("dataset directory does not exist", path=path)
+        if (self.path / MANIFEST_NAME).is_file() or any(
+            p.is_dir() and any(c.name.startswith("corpus=") for c in p.iterdir())
+            for p in self.path.iterdir()
+            if p.is_dir()
+        ):
+            self.layout = "partitioned"
+        elif (self.path / "samples").is_dir() or any(self.path.glob("*.parquet")):
+            self.layout = "flat"
+        else:
+            raise InputError(
+                "not a gazekit dataset (no table directories, manifest or *.parquet)", path=path
+            )
+
+    def __repr__(self) -> str:
+        return f"Dataset({str(self.path)!r}, layout={self.layout!r}, tables={self.tables()})"
+
+    def tables(self) -> list[str]:
+        """Names of the tables present."""
+        if self.layout == "partitioned":
+            return sorted(
+                p.name for p in self.path.iterdir() if p.is_dir() and p.name[0] not in "._"
+            )
+        names = {p.stem for p in self.path.glob("*.parquet")}
+        if (self.path / "samples").is_dir():
+            names.add("samples")
+        return sorted(names)
+
+    def files(self, kind: str, recording_ids: Iterable[str] | None = None) -> list[Path]:
+        """Files of table ``kind`` (for ``samples``: optionally only these recordings)."""
+        if self.layout == "flat" and kind != "samples":
+            path = self.path / f"{kind}.parquet"
+            return [path] if path.is_file() else []
+        base = self.path / kind
+        if not base.is_dir():
+            return []
+        if self.layout == "flat":
+            names = [f"{r}.parquet" for r in recording_ids] if recording_ids is not None else None
+            if names is None:
+                return sorted(p for p in base.glob("*.parquet") if p.name[0] not in "._")
+            return [base / n for n in names if (base / n).is_file()]
+        if recording_ids is None:
+            return sorted(p for p in base.glob("*/*/*.parquet") if p.name[0] not in "._")
+        out: list[Path] = []
+        for rid in recording_ids:
+            out += sorted(base.glob(f"*/*/{_quote(str(rid))}.parquet"))
+        return out
+
+    def _empty(self, kind: str, columns: list[str] | None) -> pd.DataFrame:
+        try:
+            schema = schemas.get(kind)
+        except InputError:
+            schema = None
+        df = schema.empty().to_pandas() if schema is not None else pd.DataFrame()
+        if self.layout == "partitioned":
+            df = df.assign(**{k: pd.Series(dtype="string") for k in PARTITION_KEYS})
+        return df[columns] if columns is not None else df
+
+    def table(
+        self,
+        kind: str,
+        filter: Filter = None,
+        columns: list[str] | None = None,
+        lazy: bool = False,
+        recording_ids: Iterable[str] | None = None,
+    ) -> Any:
+        """Read table ``kind`` (``events``, ``recordings``, ``region_stats``, ...).
+
+        Parameters
+        ----------
+        kind : str
+            Table name: a directory of a partitioned dataset or ``<kind>.parquet``
+            (or ``samples/``) of a flat one.
+        filter : dict, list of (column, op, value) or pyarrow Expression, optional
+            Row filter; on a partitioned dataset ``corpus``/``reader`` filters prune
+            whole directories.
+        columns : list of str, optional
+        lazy : bool
+            Return a dask DataFrame with one partition per file instead of pandas.
+        recording_ids : iterable of str, optional
+            Only these recordings' files (fast: no scan of the others).
+
+        Returns
+        -------
+        pandas.DataFrame or dask.dataframe.DataFrame
+        """
+        expr = to_expression(filter)
+        ids = None if recording_ids is None else list(recording_ids)
+        files = self.files(kind, ids if self.layout == "partitioned" or kind == "samples" else None)
+        if ids is not None and not (self.layout == "partitioned" or kind == "samples"):
+            rid = pc.field("recording_id").isin(ids)
+            expr = rid if expr is None else expr & rid
+        if not files:
+            if kind not in self.tables():
+                raise InputError(f"no table {kind!r}; tables: {self.tables()}", path=self.path)
+            empty = self._empty(kind, columns)
+            if lazy:
+                import dask.dataframe as dd
+
+                return dd.from_pandas(empty, npartitions=1)
+            return empty
+        partitioned = self.layout == "partitioned"
+        base = str(self.path / kind)
+        if lazy:
+            return self._lazy(files, partitioned, base, columns, expr, kind)
+        if partitioned:
+            d = pds.dataset(
+                [str(f) for f in files],
+                format="parquet",
+                partitioning=_HIVE,
+                partition_base_dir=base,
+            )
+            df = d.to_table(columns=columns, filter=expr).to_pandas()
+        elif kind == "samples":
+            frames = [_read_flat_samples(str(f), columns, expr) for f in files]
+            df = pd.concat(frames, ignore_index=True)
+        else:
+            df = (
+                pds.dataset(str(files[0]), format="parquet")
+                .to_table(columns=columns, filter=expr)
+                .to_pandas()
+            )
+        return df
+
+    def _lazy(self, files, partitioned, base, columns, expr, kind):  # type: ignore[no-untyped-def]
+        import dask.dataframe as dd
+
+        paths = [str(f) for f in files]
+        if partitioned:
+
+            def read(p: str) -> pd.DataFrame:
+                return _read_partitioned_file(p, base, columns, expr)
+        elif kind == "samples":
+
+            def read(p: str) -> pd.DataFrame:
+                return _read_flat_samples(p, columns, expr)
+        else:
+
+            def read(p: str) -> pd.DataFrame:
+                return (
+                    pds.dataset(p, format="parquet")
+                    .to_table(columns=columns, filter=expr)
+                    .to_pandas()
+                )
+
+        meta = read(paths[0]).iloc[:0]
+        return dd.from_map(read, paths, meta=meta, enforce_metadata=False)
+
+    def samples(
+        self,
+        recording_ids: Iterable[str] | None = None,
+        filter: Filter = None,
+        columns: list[str] | None = None,
+        lazy: bool = False,
+    ) -> Any:
+        """Gaze samples with a ``recording_id`` column (see :meth:`table`)."""
+        return self.table("samples", filter, columns, lazy, recording_ids)
+
+    def events(
+        self,
+        filter: Filter = None,
+        source: str | None = None,
+        method: str | None = None,
+        event: str | None = None,
+        lazy: bool = False,
+    ) -> Any:
+        """Events (tracker and detected), optionally of one ``source``/``method``/``event``."""
+        kind = "events" if "events" in self.tables() else "tracker_events"
+        expr = to_expression(filter)
+        for col, val in (("source", source), ("method", method), ("event", event)):
+            if val is not None:
+                term = pc.field(col) == val
+                expr = term if expr is None else expr & term
+        return self.table(kind, expr, lazy=lazy)
+
+    def fixations(
+        self,
+        filter: Filter = None,
+        source: str | None = None,
+        method: str | None = None,
+        lazy: bool = False,
+    ) -> Any:
+        """Fixation events (see :meth:`events`); ``source="detected"`` for gazekit's own."""
+        return self.events(filter, source=source, method=method, event="fixation", lazy=lazy)
+
+    def recordings(self, filter: Filter = None, lazy: bool = False) -> Any:
+        """The recordings table (one row per recording)."""
+        return self.table("recordings", filter, lazy=lazy)
+
+    def manifest(self) -> pd.DataFrame:
+        """Per-recording per-stage status of a pipeline dataset (``manifest.json`` rows if flat)."""
+        if self.layout == "partitioned":
+            from gazekit.pipeline.manifest import read_manifest
+
+            return read_manifest(self.path)
+        import json
+
+        path = self.path / "manifest.json"
+        if not path.is_file():
+            raise InputError("dataset has no manifest.json", path=self.path)
+        meta = json.loads(path.read_text("utf-8"))
+        return pd.DataFrame({"recording_id": meta.get("recordings", [])})
+
+
+def open_dataset(path: str | os.PathLike[str]) -> Dataset:
+    """Open a partitioned (pipeline) or flat (``gazekit convert``) dataset directory."""
+    return Dataset(path)

@@ -1,0 +1,246 @@
+"""The ``gazekit demo`` pipeline: every stage on a few synthetic sessions, in seconds.
+
+The demo is a list of steps (:data:`STEPS`), each a function taking the shared
+:class:`DemoContext` and returning a one-line summary (or ``None``). Stages are
+added as steps, in order::
+
+    simulate → write_egd → convert → ... (events, heatmaps, intent, models) ... → figure
+
+A later stage adds itself with :func:`add_step`, e.g.
+``add_step("events", step_events, before="figure")``; it reads what earlier steps
+left in the context (``ctx.sessions``, ``ctx.dataset_dir``, ``ctx.artifacts``) and
+stores its own outputs there. A step whose optional dependency is missing raises
+:class:`StepSkipped` with the reason, which the summary reports.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gazekit.errors import GazekitError
+
+log = logging.getLogger(__name__)
+
+
+class StepSkipped(Exception):
+    """Raised by a step that cannot run here (the message says why)."""
+
+
+@dataclass
+class DemoContext:
+    """State shared by the demo steps.
+
+    Attributes
+    ----------
+    outdir : Path
+    seed, n_images, n_readers, image_size : int
+        What the simulate step generates.
+    sessions : list of gazekit.synthetic.Session
+    raw_dir : Path or None
+        Raw recordings in a tracker format (EGD-CXR layout).
+    dataset_dir : Path or None
+        The gazekit dataset (Parquet) the later stages read.
+    artifacts : dict of str -> Path
+        Files produced, by name (``figure`` is ``demo.png``).
+    results : dict of str -> Any
+        In-memory results steps hand to later steps.
+    summary : list of (step, message, seconds)
+    """
+
+    outdir: Path
+    seed: int = 0
+    n_images: int = 2
+    n_readers: int = 2
+    image_size: int = 1024
+    sessions: list[Any] = field(default_factory=list)
+    raw_dir: Path | None = None
+    dataset_dir: Path | None = None
+    artifacts: dict[str, Path] = field(default_factory=dict)
+    results: dict[str, Any] = field(default_factory=dict)
+    summary: list[tuple[str, str, float]] = field(default_factory=list)
+
+
+Step = Callable[[DemoContext], "str | None"]
+
+
+def step_simulate(ctx: DemoContext) -> str:
+    """Generate ``n_images × n_readers`` sessions (mixed strategies, Gazepoint-like 60 Hz)."""
+    from gazekit.synthetic import simulate_corpus
+
+    ctx.sessions = list(
+        simulate_corpus(
+            ctx.n_images,
+            seed=ctx.seed,
+            n_readers=ctx.n_readers,
+            tracker="gazepoint",
+            strategy="mixed",
+            image_size=ctx.image_size,
+        )
+    )
+    n_fix = sum(len(s.truth) for s in ctx.sessions)
+    secs = sum(s.eye.duration_ms for s in ctx.sessions) / 1000
+    labels = sorted({f.label for s in ctx.sessions for f in s.findings})
+    return (
+        f"{len(ctx.sessions)} sessions ({ctx.n_images} images × {ctx.n_readers} readers), "
+        f"{secs:.0f} s of gaze, {n_fix} true fixations; findings: {', '.join(labels) or 'none'}"
+    )
+
+
+def step_write_egd(ctx: DemoContext) -> str:
+    """Write the sessions as EGD-CXR files (Gazepoint CSV + transcripts), plus ground truth."""
+    from gazekit.synthetic.export import write_sessions
+
+    raw = ctx.outdir / "raw_egd"
+    try:
+        write_sessions(ctx.sessions, raw, "egd")
+    except GazekitError as exc:
+        if "gazekit.io.writers" in str(exc):
+            raise StepSkipped("no EGD writer in this installation (gazekit.io.writers)") from None
+        raise
+    ctx.raw_dir = raw
+    n = sum(1 for p in raw.rglob("*") if p.is_file())
+    return f"{n} files in {raw}"
+
+
+def step_convert(ctx: DemoContext) -> str:
+    """Convert the raw EGD files into a gazekit dataset (or write it directly without a reader)."""
+    from gazekit.synthetic.export import write_ground_truth, write_sessions
+
+    ds = ctx.outdir / "dataset"
+    if ctx.raw_dir is not None:
+        try:
+            from gazekit.io import convert as convert_mod
+        except ImportError:
+            convert_mod = None
+        convert = getattr(convert_mod, "convert", None)
+        if convert is not None:
+            convert([ctx.raw_dir], ds)
+            write_ground_truth(ctx.sessions, ds)
+            ctx.dataset_dir = ds
+            return f"converted {ctx.raw_dir.name} → {ds}"
+    # no reader for the raw files: write the dataset from memory (same tables)
+    write_sessions(ctx.sessions, ds, "parquet")
+    ctx.dataset_dir = ds
+    return f"dataset written directly (no EGD round trip) → {ds}"
+
+
+#: Scanpath colours of the reader phases (the same in every panel).
+PHASE_COLORS = {
+    "scan": "#42a5f5",
+    "search": "#ffa726",
+    "verify": "#66bb6a",
+    "explore": "#ab47bc",
+    "return": "#ef5350",
+    "review": "#bdbdbd",
+}
+
+
+def step_figure(ctx: DemoContext) -> str:
+    """Draw ``demo.png``: the first three sessions' radiographs with their scanpaths."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Ellipse, Rectangle
+
+    from gazekit.plotting.scanpath import plot_scanpath
+
+    shown = ctx.sessions[:3]  # mixed strategies: seq, explore, hybrid
+    fig, axes = plt.subplots(1, len(shown), figsize=(5.6 * len(shown), 6.0), dpi=110)
+    axes = np.atleast_1d(axes)
+    for ax, s in zip(axes, shown, strict=True):
+        fx = ctx.results.get("fixations", {}).get(s.recording_id, s.truth)
+        if "phase" in fx.columns:  # the reading proper, without the review while dictating
+            fx = fx[fx["phase"] != "review"]
+        plot_scanpath(
+            s.image,
+            fx,
+            ax=ax,
+            color_by="phase" if "phase" in fx.columns else None,
+            palette=PHASE_COLORS,
+        )
+        for f in s.findings:
+            x0, y0, x1, y1 = f.box
+            patch = (
+                Ellipse(((x0 + x1) / 2, (y0 + y1) / 2), x1 - x0, y1 - y0)
+                if f.shape == "ellipse"
+                else Rectangle((x0, y0), x1 - x0, y1 - y0)
+            )
+            patch.set(fill=False, edgecolor="#ff5252", lw=1.2, ls="--", zorder=5)
+            ax.add_patch(patch)
+            ax.text(x0, y0 - 6, f.label.replace("_", " "), color="#ff5252", fontsize=7, zorder=5)
+        dur = s.eye.duration_ms / 1000
+        ax.set_title(
+            f"{s.recording_id}: {s.strategy} strategy, {len(fx)} fixations "
+            f"({len(s.truth)} with review), {dur:.0f} s",
+            fontsize=9,
+        )
+    fig.suptitle("gazekit demo: synthetic readings (circle area ∝ fixation duration)", fontsize=10)
+    fig.tight_layout(rect=(0, 0, 1, 0.95))
+    path = ctx.outdir / "demo.png"
+    from gazekit.io.parquet import atomic_path
+
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png")
+    plt.close(fig)
+    ctx.artifacts["figure"] = path
+    return f"figure → {path}"
+
+
+#: The demo's steps, in order. Add yours with :func:`add_step`.
+STEPS: list[tuple[str, Step]] = [
+    ("simulate", step_simulate),
+    ("write_egd", step_write_egd),
+    ("convert", step_convert),
+    ("figure", step_figure),
+]
+
+
+def add_step(name: str, step: Step, *, before: str | None = "figure") -> None:
+    """Insert a step into :data:`STEPS` before ``before`` (at the end when None)."""
+    if any(n == name for n, _ in STEPS):
+        raise GazekitError(f"demo step {name!r} already exists")
+    names = [n for n, _ in STEPS]
+    pos = names.index(before) if before in names else len(STEPS)
+    STEPS.insert(pos, (name, step))
+
+
+def run_demo(
+    outdir: str | Path = "gazekit-demo",
+    *,
+    seed: int = 0,
+    n_images: int = 2,
+    n_readers: int = 2,
+    image_size: int = 1024,
+    steps: list[tuple[str, Step]] | None = None,
+) -> DemoContext:
+    """Run every demo step and return the context (``ctx.summary`` says what each did)."""
+    ctx = DemoContext(Path(outdir), seed, n_images, n_readers, image_size)
+    ctx.outdir.mkdir(parents=True, exist_ok=True)
+    for name, step in steps if steps is not None else STEPS:
+        t0 = time.perf_counter()
+        try:
+            msg = step(ctx) or "done"
+        except StepSkipped as exc:
+            msg = f"skipped: {exc}"
+        dt = time.perf_counter() - t0
+        ctx.summary.append((name, msg, dt))
+        log.info("demo step %s (%.1f s): %s", name, dt, msg)
+    return ctx
+
+
+def format_summary(ctx: DemoContext) -> str:
+    """The demo summary as printable text."""
+    width = max((len(n) for n, _, _ in ctx.summary), default=4)
+    lines = [f"gazekit demo → {ctx.outdir}"]
+    lines += [f"  {n:<{width}}  {dt:5.1f} s  {msg}" for n, msg, dt in ctx.summary]
+    total = sum(dt for _, _, dt in ctx.summary)
+    lines.append(f"  {'total':<{width}}  {total:5.1f} s")
+    return "\n".join(lines)

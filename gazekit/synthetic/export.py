@@ -1,0 +1,184 @@
+"""Write synthetic sessions to disk: a gazekit dataset or a tracker/corpus file format.
+
+Layout of ``outdir`` (every file written atomically):
+
+* ``images/<image_id>.png`` — the radiograph, 8-bit grayscale;
+* ``anatomy/<image_id>.npz`` — ``masks`` (R, H, W) bool and ``names`` (R,) str;
+* ``truth/fixations.parquet`` — the ``truth_fixations`` table;
+* for ``fmt="parquet"``: the dataset layout (``manifest.json``, ``recordings.parquet``,
+  ``samples/<recording_id>.parquet`` with the true ``label`` column, ``events.parquet``,
+  ``transcripts.parquet``, ``findings.parquet``);
+* for ``fmt`` in ``egd``, ``reflacx``, ``asc``: the files
+  :func:`gazekit.io.writers.write` produces for that format.
+
+Output is byte-identical for the same sessions (PNG and NPZ carry no timestamps).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import os
+import zipfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import pandas as pd
+
+from gazekit import schemas
+from gazekit._version import __version__
+from gazekit.errors import GazekitError
+from gazekit.io.parquet import atomic_open, write_table
+from gazekit.recording import Recording
+from gazekit.synthetic.session import Session
+
+log = logging.getLogger(__name__)
+
+FORMATS = ("parquet", "egd", "reflacx", "asc")
+
+
+def write_png(image_u8: np.ndarray, path: str | os.PathLike[str]) -> Path:
+    """Write an (H, W) uint8 image as PNG, atomically."""
+    ok, buf = cv2.imencode(".png", np.ascontiguousarray(image_u8))
+    if not ok:  # pragma: no cover - cv2 encodes any uint8 array
+        raise GazekitError(f"could not encode PNG for {path}")
+    with atomic_open(path, "wb") as fh:
+        fh.write(buf.tobytes())
+    return Path(path)
+
+
+def write_masks(masks: np.ndarray, names: Iterable[str], path: str | os.PathLike[str]) -> Path:
+    """Write anatomy masks as ``.npz`` (``masks`` (R,H,W) bool, ``names`` (R,) str).
+
+    Written with a fixed zip timestamp so the same masks give the same bytes;
+    readable with :func:`numpy.load`.
+    """
+    arrays = {"masks": np.asarray(masks, dtype=bool), "names": np.asarray(list(names), dtype=str)}
+    with atomic_open(path, "wb") as fh, zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED) as zf:
+        for key, arr in arrays.items():
+            bio = io.BytesIO()
+            np.lib.format.write_array(bio, arr, allow_pickle=False)
+            info = zipfile.ZipInfo(f"{key}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, bio.getvalue())
+    return Path(path)
+
+
+def _concat(frames: list[pd.DataFrame], kind: str) -> pd.DataFrame | Any:
+    frames = [f for f in frames if f is not None and len(f)]
+    if not frames:
+        return schemas.get(kind).empty()
+    return pd.concat(frames, ignore_index=True)
+
+
+def write_dataset(
+    recordings: list[Recording],
+    outdir: str | os.PathLike[str],
+    parameters: dict[str, Any] | None = None,
+) -> Path:
+    """Write recordings in the gazekit dataset layout (what ``gazekit convert`` produces)."""
+    out = Path(outdir)
+    for rec in recordings:
+        write_table(
+            rec.samples,
+            out / "samples" / f"{rec.recording_id}.parquet",
+            "samples",
+            rec.provenance(),
+        )
+    write_table(
+        pd.DataFrame([r.metadata() for r in recordings]), out / "recordings.parquet", "recordings"
+    )
+    write_table(_concat([r.events for r in recordings], "events"), out / "events.parquet", "events")
+    write_table(
+        _concat([r.transcript for r in recordings], "transcripts"),
+        out / "transcripts.parquet",
+        "transcripts",
+    )
+    write_table(
+        _concat([r.findings for r in recordings], "findings"), out / "findings.parquet", "findings"
+    )
+    manifest = {
+        "gazekit_version": __version__,
+        "created_by": "gazekit.synthetic",
+        "schema_versions": {
+            k: schemas.get(k).version
+            for k in ("samples", "recordings", "events", "transcripts", "findings")
+        },
+        "recordings": [r.recording_id for r in recordings],
+        "parameters": parameters or {},
+    }
+    with atomic_open(out / "manifest.json", "w", encoding="utf-8") as fh:
+        json.dump(schemas.jsonable(manifest), fh, indent=2, sort_keys=True)
+    return out
+
+
+def write_sessions(
+    sessions: Iterable[Session],
+    outdir: str | os.PathLike[str],
+    fmt: str = "parquet",
+    parameters: dict[str, Any] | None = None,
+) -> list[Recording]:
+    """Write sessions, their images, anatomy masks and ground truth under ``outdir``.
+
+    Parameters
+    ----------
+    sessions : iterable of Session
+        Consumed once (a generator from :func:`~gazekit.synthetic.simulate_corpus` is fine).
+    outdir : path-like
+    fmt : {"parquet", "egd", "reflacx", "asc"}
+    parameters : dict, optional
+        Simulation parameters recorded in the manifest / logs.
+
+    Returns
+    -------
+    list of Recording
+        The recordings written (samples included).
+    """
+    if fmt not in FORMATS:
+        raise GazekitError(f"format must be one of {FORMATS}, got {fmt!r}")
+    out = Path(outdir)
+    recordings = write_ground_truth(sessions, out, parameters)
+    if fmt == "parquet":
+        write_dataset(recordings, out, parameters)
+    else:
+        try:
+            from gazekit.io import writers
+        except ImportError:
+            raise GazekitError(
+                f"writing the {fmt!r} format needs gazekit.io.writers, which this installation lacks"
+            ) from None
+        writers.write(recordings, out, fmt)
+    log.info("wrote %d recordings to %s (%s)", len(recordings), out, fmt)
+    return recordings
+
+
+def write_ground_truth(
+    sessions: Iterable[Session],
+    outdir: str | os.PathLike[str],
+    parameters: dict[str, Any] | None = None,
+) -> list[Recording]:
+    """Write images, anatomy masks and ``truth/fixations.parquet``; return the recordings."""
+    out = Path(outdir)
+    recordings: list[Recording] = []
+    truth: list[pd.DataFrame] = []
+    seen: set[str] = set()
+    for s in sessions:
+        if s.image_id not in seen:
+            write_png(
+                np.round(s.image * 255.0).astype(np.uint8), out / "images" / f"{s.image_id}.png"
+            )
+            write_masks(s.atlas_masks, s.region_names, out / "anatomy" / f"{s.image_id}.npz")
+            seen.add(s.image_id)
+        recordings.append(s.recording)
+        truth.append(s.truth)
+    write_table(
+        _concat(truth, "truth_fixations"),
+        out / "truth" / "fixations.parquet",
+        "truth_fixations",
+        parameters,
+    )
+    return recordings
