@@ -43,6 +43,7 @@ from gazekit.io.parquet import atomic_open, write_table
 from gazekit.pipeline import run_pipeline
 from gazekit.pipeline.defaults import default_stage_names
 from gazekit.synthetic import simulate_corpus
+from gazekit.synthetic.export import write_masks
 
 
 def _with_id(df: pd.DataFrame | None, rid: str) -> pd.DataFrame | None:
@@ -59,14 +60,19 @@ def _tile(samples: pd.DataFrame, duration_ms: float) -> pd.DataFrame:
     return out[out["t_ms"] <= duration_ms]
 
 
-def build_corpus(out: Path, n: int, n_long: int, long_s: float, n_base: int, seed: int) -> int:
+def build_corpus(
+    out: Path, n: int, n_long: int, long_s: float, n_base: int, seed: int, image_size: int
+) -> int:
     """Write the flat dataset; return the number of samples."""
-    short = [s.recording for s in simulate_corpus(n_base, seed=seed, image_size=256)]
-    long_ = (
-        [s.recording for s in simulate_corpus(1, seed=seed + 1, tracker="eyelink", image_size=256)]
-        if n_long
-        else []
-    )
+    sessions = list(simulate_corpus(n_base, seed=seed, image_size=image_size))
+    if n_long:
+        sessions += list(
+            simulate_corpus(1, seed=seed + 1, tracker="eyelink", image_size=image_size)
+        )
+    for s in sessions:  # the anatomy atlas of every image, as `gazekit simulate` writes it
+        write_masks(s.atlas_masks, s.region_names, out / "anatomy" / f"{s.image_id}.npz")
+    short = [s.recording for s in sessions[:n_base]]
+    long_ = [s.recording for s in sessions[n_base:]]
     rows, events, transcripts, findings = [], [], [], []
     total = 0
     jobs = [(f"g{i:05d}", short[i % len(short)], None) for i in range(n)]
@@ -137,7 +143,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--n-long", type=int, default=200, help="1000 Hz recordings (default 200)")
     ap.add_argument("--long-s", type=float, default=3600.0, help="length of those (s)")
     ap.add_argument("--base", type=int, default=8, help="distinct simulated sessions")
+    ap.add_argument("--image-size", type=int, default=1024, help="simulated image size (px)")
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--skip-scaling", action="store_true", help="skip the 1-vs-N worker runs")
     ap.add_argument("--stages", default=None, help="comma-separated stages (default chain)")
     ap.add_argument("--workdir", default=None, help="keep corpus and datasets here")
     ap.add_argument("--json", default=None, help="write the results as JSON here")
@@ -155,7 +163,9 @@ def main(argv: list[str] | None = None) -> None:
         print("NOTE: scaled down from the full size (--n 10000 --n-long 200 --long-s 3600)")
     t0 = time.perf_counter()
     if not (src / "manifest.json").exists():
-        n_samples = build_corpus(src, args.n, args.n_long, args.long_s, args.base, seed=7)
+        n_samples = build_corpus(
+            src, args.n, args.n_long, args.long_s, args.base, seed=7, image_size=args.image_size
+        )
     else:
         n_samples = int(pd.read_parquet(src / "recordings.parquet")["n_samples"].sum())
     n_rec = args.n + args.n_long
@@ -215,14 +225,15 @@ def main(argv: list[str] | None = None) -> None:
     # 3. 1 vs N worker processes
     walls = {}
     worker_peak = driver_peak = 0.0
-    for w in (1, args.workers):
+    for w in () if args.skip_scaling else (1, args.workers):
         with WorkerMemory() as mem:
             _, walls[w], _ = run(f"proc{w}", scheduler="processes", workers=w)
         worker_peak = max(worker_peak, mem.peak_mb)
         driver_peak = max(driver_peak, mem.driver_peak_mb)
         print(f"processes x{w}: {walls[w]:.2f} s ({n_rec / walls[w]:.1f} recordings/s)")
-    speedup = walls[1] / walls[args.workers]
-    print(f"speed-up 1 -> {args.workers} workers: {speedup:.2f}x (target >= 1.8x for 2)")
+    speedup = walls[1] / walls[args.workers] if walls else None
+    if speedup is not None:
+        print(f"speed-up 1 -> {args.workers} workers: {speedup:.2f}x (target >= 1.8x for 2)")
     results.update(process_walls_s=walls, speedup=speedup)
 
     results["peak_rss_sync_process_mb"] = _peak_mb(resource.RUSAGE_SELF)

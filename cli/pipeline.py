@@ -89,6 +89,7 @@ def pipeline(
 
     SOURCES are raw tracker/corpus files or directories, or converted gazekit dataset
     directories. Re-running skips recordings whose inputs and parameters did not change.
+    Exits with status 1 when a recording failed (see the summary and the manifest).
     """
     from gazekit.io.parquet import atomic_open
     from gazekit.pipeline import parse_param, run_pipeline

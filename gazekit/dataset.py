@@ -24,6 +24,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -300,6 +301,14 @@ class Dataset:
     def recordings(self, filter: Filter = None, lazy: bool = False) -> Any:
         """The recordings table (one row per recording)."""
         return self.table("recordings", filter, lazy=lazy)
+
+    def arrays(self, kind: str, recording_id: str) -> dict[str, np.ndarray]:
+        """Array output ``kind`` (e.g. ``heatmaps``) of one recording, as a dict of arrays."""
+        paths = sorted((self.path / kind).glob(f"*/*/{_quote(str(recording_id))}.npz"))
+        if not paths:
+            raise InputError(f"no {kind!r} arrays for recording {recording_id!r}", path=self.path)
+        with np.load(paths[0], allow_pickle=False) as z:
+            return {k: z[k] for k in z.files}
 
     def manifest(self) -> pd.DataFrame:
         """Per-recording per-stage status of a pipeline dataset (``manifest.json`` rows if flat)."""

@@ -194,11 +194,52 @@ def step_figure(ctx: DemoContext) -> str:
     return f"figure → {path}"
 
 
+def step_heatmaps(ctx: DemoContext) -> str:
+    """Per-anatomy heatmap overlay of the first session and ``region_stats.parquet`` for all."""
+    import pandas as pd
+
+    from gazekit import heatmaps
+    from gazekit.anatomy import Atlas
+    from gazekit.plotting import plot_heatmap, save_figure
+
+    tables, first = [], None
+    for s in ctx.sessions:
+        fx = ctx.results.get("fixations", {}).get(s.recording_id)
+        if fx is None:  # no detector step: the tracker's fixations
+            fx = s.recording.events[s.recording.events["event"] == "fixation"]
+        atlas = Atlas(s.atlas_masks, s.region_names, image_id=s.recording.image_id)
+        geom = s.recording.geometry
+        heat = heatmaps.compute(fx, atlas.shape, geometry=geom, downsample=2)
+        tables.append(
+            heatmaps.region_stats(
+                fx, atlas, recording_id=s.recording_id, image_id=s.recording.image_id,
+                reader_id=s.recording.reader_id, geometry=geom, heat=heat,
+            )
+        )  # fmt: skip
+        if first is None:
+            first = (s, heat, atlas)
+    if first is None:
+        raise StepSkipped("no sessions")
+    stats = pd.concat(tables, ignore_index=True)
+    out = (ctx.dataset_dir or ctx.outdir) / "region_stats.parquet"
+    heatmaps.write_region_stats(stats, out)
+    s, heat, atlas = first
+    ax = plot_heatmap(
+        heat, s.image, atlas=atlas, outline=(), title=f"{s.recording_id}: dwell heatmap (σ = 1°)"
+    )
+    png = save_figure(ax.figure, ctx.outdir / "heatmap.png")
+    ctx.artifacts["heatmap"], ctx.artifacts["region_stats"] = png, out
+    ctx.results["region_stats"] = stats
+    top = stats.loc[stats.groupby("recording_id")["dwell_share"].idxmax(), "region"].value_counts()
+    return f"{len(tables)} heatmaps → {png.name}; region_stats ({len(stats)} rows), most dwelt: {top.index[0]}"
+
+
 #: The demo's steps, in order. Add yours with :func:`add_step`.
 STEPS: list[tuple[str, Step]] = [
     ("simulate", step_simulate),
     ("write_egd", step_write_egd),
     ("convert", step_convert),
+    ("heatmaps", step_heatmaps),
     ("figure", step_figure),
 ]
 

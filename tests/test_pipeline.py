@@ -16,13 +16,22 @@ import pandas as pd
 import pyarrow.dataset as pds
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gazekit import schemas
 from gazekit.errors import GazekitError, SchemaError
 from gazekit.geometry import Geometry
 from gazekit.io.parquet import read_frame, write_table
-from gazekit.pipeline import Stage, StageInput, build_plan, read_manifest, run_pipeline
-from gazekit.pipeline.layout import table_path
+from gazekit.pipeline import (
+    STAGES,
+    Stage,
+    StageInput,
+    build_plan,
+    read_manifest,
+    run_pipeline,
+)
+from gazekit.pipeline.layout import recording_id_from_path, table_path
 from gazekit.recording import Recording
 
 TESTS = Path(__file__).parent
@@ -155,6 +164,8 @@ def test_first_run_writes_one_file_per_recording_per_table_as_one_hive_table(tmp
     assert samples.groupby("recording_id").size().to_dict() == {
         f"rec{i:02d}": 40 + 7 * i for i in range(6)
     }
+    dd = pytest.importorskip("dask.dataframe")
+    assert len(dd.read_parquet(ds / "samples")) == len(samples)
     ev = tables(ds, "events")
     assert set(ev["source"]) == {"tracker", "detected"}
     assert len(ev[ev["source"] == "tracker"]) == 6
@@ -164,6 +175,12 @@ def test_first_run_writes_one_file_per_recording_per_table_as_one_hive_table(tmp
 
 def test_partition_value_conflicting_with_a_column_is_rejected(tmp_path):
     rec = make_recording("a", "R1", 5, 0)
+    path = write_table(
+        pd.DataFrame([rec.metadata()]), tmp_path / "ok.parquet", "recordings",
+        partition={"corpus": "toy", "reader": "R1"},
+    )  # fmt: skip
+    assert "corpus" not in pd.read_parquet(path).columns  # the directory carries it
+    assert read_frame(path)["corpus"].tolist() == ["toy"]  # restored on read
     with pytest.raises(SchemaError, match="partition corpus"):
         write_table(
             pd.DataFrame([rec.metadata()]),
@@ -366,10 +383,9 @@ def test_ids_with_path_characters_are_escaped_and_read_back_intact(tmp_path):
 
 def test_cli_runs_the_pipeline_and_prints_the_summary(tmp_path, monkeypatch):
     from gazekit.cli.main import cli
-    from gazekit.pipeline import STAGES
 
-    for st in CHAIN:  # registered by name for the CLI, restored afterwards
-        monkeypatch.setitem(STAGES._items, st.name, st)
+    for stage in CHAIN:  # registered by name for the CLI, restored afterwards
+        monkeypatch.setitem(STAGES._items, stage.name, stage)
     src = toy_corpus(tmp_path, n=3)
     out = tmp_path / "ds"
     runner = CliRunner()
@@ -395,3 +411,90 @@ def test_cli_runs_the_pipeline_and_prints_the_summary(tmp_path, monkeypatch):
     assert res.exit_code != 0 and "STAGE.PARAM=VALUE" in res.output
     df = read_frame(next((out / "summary").glob("*/*/*.parquet")))
     assert df["method"].tolist() == ["summary"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(min_size=1, max_size=40).filter(lambda s: "\x00" not in s))
+def test_any_recording_id_round_trips_through_its_file_name(rid):
+    path = table_path("/d", "events", "c", None, rid)
+    assert path.parent.name == "reader=unknown"
+    assert recording_id_from_path(path) == rid
+    assert path.name[0] not in "._" and "/" not in path.name
+
+
+def test_same_recording_id_from_two_sources_is_reported_as_a_failure(tmp_path):
+    a = write_flat([make_recording("dup", "R1", 10, 1)], tmp_path / "a")
+    b = write_flat([make_recording("dup", "R1", 12, 2)], tmp_path / "b")
+    s = run_pipeline([a, b], tmp_path / "ds", stages=CHAIN)
+    assert s.recordings_failed == 1
+    assert "also produced by" in s.failures[0]["error"]
+
+
+@pytest.fixture(scope="module")
+def synthetic_corpus(tmp_path_factory):
+    synthetic = pytest.importorskip("gazekit.synthetic")
+    from gazekit.synthetic.export import write_sessions
+
+    out = tmp_path_factory.mktemp("synthetic") / "src"
+    write_sessions(synthetic.simulate_corpus(2, seed=3, n_readers=2, image_size=256), out)
+    return out
+
+
+def test_anatomy_stage_writes_region_stats_and_heatmaps_from_simulated_atlases(
+    synthetic_corpus, tmp_path
+):
+    pytest.importorskip("gazekit.heatmaps")
+    from gazekit.anatomy import Atlas
+    from gazekit.dataset import open_dataset
+
+    ds = tmp_path / "ds"
+    params = {"anatomy": {"fixations": "tracker", "save_heatmaps": True}}
+    s = run_pipeline([synthetic_corpus], ds, stages=[DETECT, "anatomy"], params=params)
+    assert (s.recordings_done, s.recordings_failed) == (4, 0), s.failures
+    d = open_dataset(ds)
+    stats = d.table("region_stats")
+    fix = d.fixations(source="tracker")
+    for rid, g in stats.groupby("recording_id"):
+        image_id = g["image_id"].iloc[0]
+        atlas = Atlas.load(synthetic_corpus / "anatomy" / f"{image_id}.npz")
+        assert sorted(g["region"]) == sorted(atlas.names)
+        total = fix.loc[fix["recording_id"] == rid, "duration_ms"].sum()
+        assert 0 < g["dwell_ms"].max() <= total + 1e-6
+    # without an events stage, "auto" falls back to the tracker's fixations: same table
+    run_pipeline([synthetic_corpus], tmp_path / "alone", stages=["anatomy"])
+    alone = open_dataset(tmp_path / "alone").table("region_stats")
+    key = ["recording_id", "region"]
+    pd.testing.assert_frame_equal(
+        alone.sort_values(key).reset_index(drop=True),
+        stats.sort_values(key).reset_index(drop=True),
+    )
+    heat = d.arrays("heatmaps", stats["recording_id"].iloc[0])
+    assert heat["per_region"].shape[-1] == len(heat["names"])
+    assert abs(float(heat["heatmap"].sum()) - 1.0) < 1e-4
+    # a missing atlas gives empty statistics, or a recorded failure when asked
+    s = run_pipeline(
+        [synthetic_corpus], ds, stages=[DETECT, "anatomy"],
+        params={"anatomy": {**params["anatomy"], "atlas_dir": str(tmp_path), "missing_atlas": "fail"}},
+    )  # fmt: skip
+    assert s.recordings_failed == 4 and "no anatomy atlas" in s.failures[0]["error"]
+    assert s.stage_recordings == {"anatomy": 0}
+
+
+def die_on_rec01(inputs: StageInput) -> dict[str, pd.DataFrame]:
+    """Kills its worker process on one recording (as the OOM killer would)."""
+    if inputs.recording.recording_id == "rec01" and not os.environ.get("GAZEKIT_TEST_NO_DIE"):
+        os._exit(1)
+    return detect(inputs)
+
+
+def test_a_dying_worker_process_fails_its_units_and_the_rerun_finishes_them(tmp_path, monkeypatch):
+    src = toy_corpus(tmp_path, n=6)
+    ds = tmp_path / "ds"
+    stage = Stage("detect", die_on_rec01, {"events": "events"})
+    s = run_pipeline([src], ds, stages=[stage], scheduler="processes", workers=2, max_in_flight=2)
+    assert 1 <= s.units_failed <= 2 and s.recordings_done >= 4
+    assert "BrokenProcessPool" in " ".join(f["error"] for f in s.failures)
+    monkeypatch.setenv("GAZEKIT_TEST_NO_DIE", "1")
+    s = run_pipeline([src], ds, stages=[stage])
+    assert s.recordings_failed == 0
+    assert sorted(set(tables(ds, "events")["recording_id"])) == [f"rec{i:02d}" for i in range(6)]

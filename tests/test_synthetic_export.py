@@ -115,3 +115,32 @@ def test_plot_scanpath_draws_one_numbered_circle_per_fixation():
     assert [t.get_text() for t in ax.texts] == [str(i) for i in range(1, 16)]
     assert ax.get_legend() is not None
     plt.close(ax.figure)
+
+
+def test_simulated_dataset_opens_as_a_flat_gazekit_dataset(sim_dir):
+    dataset = pytest.importorskip("gazekit.dataset")
+    ds = dataset.open_dataset(sim_dir)
+    assert len(ds.recordings()) == 4
+    assert set(ds.manifest()["recording_id"]) == set(ds.recordings()["recording_id"])
+
+
+def test_plot_scanpath_colours_by_a_numeric_column_without_an_image():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    from gazekit.plotting.scanpath import plot_scanpath
+
+    fx = pd.DataFrame(
+        {
+            "x_px": [10.0, 50.0, np.nan, 80.0],
+            "y_px": [10.0, 40.0, 5.0, 90.0],
+            "duration_ms": [100.0, 400.0, 200.0, 250.0],
+        }
+    )
+    ax = plot_scanpath(None, fx, color_by="duration_ms", numbered=False)
+    assert len(ax.collections[0].get_paths()) == 3  # the NaN fixation is left out
+    assert ax.get_legend() is None and not ax.texts
+    plt.close(ax.figure)

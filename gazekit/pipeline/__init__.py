@@ -21,6 +21,7 @@ from gazekit.pipeline.manifest import Manifest, read_manifest
 from gazekit.pipeline.runner import Summary, run_pipeline
 from gazekit.pipeline.sources import Unit, discover
 from gazekit.pipeline.stages import (
+    ARRAYS,
     CONVERT_TABLES,
     STAGES,
     Plan,
@@ -32,6 +33,7 @@ from gazekit.pipeline.stages import (
 )
 
 __all__ = [
+    "ARRAYS",
     "CONVERT_TABLES",
     "STAGES",
     "Manifest",

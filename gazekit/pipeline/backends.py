@@ -13,6 +13,7 @@ import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
 from gazekit.errors import GazekitError
@@ -52,10 +53,13 @@ class ProcessBackend(Backend):
         method = (
             "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
         )
-        ctx = multiprocessing.get_context(method)
+        self._ctx = multiprocessing.get_context(method)
         if method == "forkserver":
-            ctx.set_forkserver_preload(["gazekit.pipeline"])
-        self._pool = ProcessPoolExecutor(max_workers=self.n_workers, mp_context=ctx)
+            self._ctx.set_forkserver_preload(["gazekit.pipeline"])
+        self._pool = self._new_pool()
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(max_workers=self.n_workers, mp_context=self._ctx)
 
     def run(self, fn: Callable[[T], R], tasks: Iterable[T]) -> Iterator[tuple[T, Any]]:
         it = iter(tasks)
@@ -69,10 +73,19 @@ class ProcessBackend(Backend):
             if not pending:
                 return
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            broken = False
             for fut in done:
                 task = pending.pop(fut)
                 exc = fut.exception()
+                broken |= isinstance(exc, BrokenProcessPool)
                 yield task, (exc if exc is not None else fut.result())
+            if broken:  # a worker died (killed, out of memory): its tasks failed; go on
+                log.warning("a worker process died; restarting the process pool")
+                for fut, task in list(pending.items()):
+                    pending.pop(fut)
+                    yield task, BrokenProcessPool("worker pool restarted")
+                self._pool.shutdown(wait=False, cancel_futures=True)
+                self._pool = self._new_pool()
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)

@@ -9,17 +9,24 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+from collections.abc import Mapping
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from gazekit.pipeline.sources import read_unit
-from gazekit.pipeline.stages import STAGES, SourceStage, Stage, StageInput
+from gazekit.pipeline.stages import ARRAYS, CONVERT_TABLES, STAGES, SourceStage, Stage, StageInput
 
 log = logging.getLogger(__name__)
 
 #: Default chain in order, with the module each stage needs.
-DEFAULT_CHAIN: tuple[tuple[str, str], ...] = (("events", "gazekit.events"),)
+DEFAULT_CHAIN: tuple[tuple[str, str], ...] = (
+    ("events", "gazekit.events"),
+    ("anatomy", "gazekit.heatmaps"),
+)
 
 
 def _concat(frames: list[pd.DataFrame | None]) -> pd.DataFrame | None:
@@ -73,9 +80,116 @@ def _available(module: str) -> bool:
 def default_stage_names() -> list[str]:
     """Names of the default chain's stages whose library module is available."""
     names = []
+    tables = set(CONVERT_TABLES)
     for name, module in DEFAULT_CHAIN:
-        if name in STAGES and _available(module):
-            names.append(name)
-        else:
+        if name not in STAGES or not _available(module):
             log.info("default stage %r unavailable (needs %s)", name, module)
+            continue
+        stage = STAGES.get(name)
+        missing = [t for t in stage.needs if t not in tables]
+        if missing:
+            log.info("default stage %r skipped: no earlier stage makes %s", name, missing)
+            continue
+        names.append(name)
+        tables |= set(stage.produces)
     return names
+
+
+def _fixations(tables: Mapping[str, pd.DataFrame], which: str) -> pd.DataFrame:
+    """Fixation rows of ``which`` source (``auto``: detected if any, else tracker)."""
+    events = _concat([tables.get("events"), tables.get("tracker_events")])
+    if events is not None:
+        events = events.drop_duplicates(subset=["source", "method", "event", "onset_ms"])
+    if events is None or not len(events):
+        return pd.DataFrame({"x_px": [], "y_px": [], "onset_ms": [], "duration_ms": []})
+    fix = events[events["event"] == "fixation"]
+    if which == "auto":
+        which = "detected" if (fix["source"] == "detected").any() else "tracker"
+    return fix[fix["source"] == which]
+
+
+@lru_cache(maxsize=8)
+def _atlas(path: str, mtime_ns: int, image_id: str) -> Any:
+    """Atlas of an image, cached per worker (an image is read by several readers)."""
+    del mtime_ns  # part of the cache key only
+    from gazekit.anatomy import Atlas
+
+    return Atlas.load(path, image_id=image_id)
+
+
+def anatomy_stage(
+    inputs: StageInput,
+    *,
+    fixations: str = "auto",
+    atlas_dir: str | None = None,
+    missing_atlas: str = "skip",
+    coverage_radius: float = 1.0,
+    coverage_unit: str = "deg",
+    sigma_deg: float = 1.0,
+    downsample: int = 4,
+    save_heatmaps: bool = False,
+    atlas_tag: str = "",
+) -> dict[str, Any]:
+    """Assign fixations to anatomy and compute per-region statistics and heatmaps.
+
+    The atlas is ``<atlas_dir>/<image_id>.npz`` (default: ``anatomy/`` next to the
+    source, as ``gazekit simulate`` writes it). Atlases are static inputs: after
+    replacing them, change ``atlas_tag`` to recompute. ``missing_atlas="skip"`` writes
+    an empty ``region_stats`` table for a recording without one, ``"fail"`` fails it.
+    With ``save_heatmaps``, the duration-weighted heatmap (σ = ``sigma_deg``, on a grid
+    ``downsample`` times coarser than the image) and its per-region stack go to
+    ``heatmaps/.../<recording_id>.npz``.
+    """
+    del atlas_tag  # only part of the cache key
+    from gazekit import heatmaps, schemas
+    from gazekit.errors import InputError
+
+    rec = inputs.recording
+    folder = Path(atlas_dir) if atlas_dir else inputs.source / "anatomy"
+    path = folder / f"{rec.image_id}.npz"
+    if rec.image_id is None or not path.is_file():
+        if missing_atlas == "fail":
+            raise InputError(f"no anatomy atlas for image {rec.image_id!r}", path=path)
+        log.info("%s: no atlas at %s; empty region statistics", rec.recording_id, path)
+        return {"region_stats": schemas.get("region_stats").empty()}
+    atlas = _atlas(str(path), path.stat().st_mtime_ns, str(rec.image_id))
+    fix = _fixations(inputs.tables, fixations)
+    heat = heatmaps.compute(
+        fix, atlas.shape, sigma=sigma_deg, unit="deg", geometry=rec.geometry,
+        normalize="probability", downsample=downsample,
+    )  # fmt: skip
+    stats = heatmaps.region_stats(
+        fix, atlas, recording_id=rec.recording_id, image_id=rec.image_id,
+        reader_id=rec.reader_id, geometry=rec.geometry, coverage_radius=coverage_radius,
+        coverage_unit=coverage_unit, heat=heat,
+    )  # fmt: skip
+    out: dict[str, Any] = {"region_stats": stats}
+    if save_heatmaps:
+        out["heatmaps"] = {
+            "heatmap": heat.astype(np.float32),
+            "per_region": heatmaps.stacked(heat, atlas).astype(np.float32),
+            "names": np.array(atlas.names, dtype=str),
+        }
+    return out
+
+
+STAGES.add(
+    "anatomy",
+    Stage(
+        "anatomy",
+        anatomy_stage,
+        {"region_stats": "region_stats", "heatmaps": ARRAYS},
+        uses=("events",),
+        defaults={
+            "fixations": "auto",
+            "atlas_dir": None,
+            "missing_atlas": "skip",
+            "coverage_radius": 1.0,
+            "coverage_unit": "deg",
+            "sigma_deg": 1.0,
+            "downsample": 4,
+            "save_heatmaps": False,
+            "atlas_tag": "",
+        },
+    ),
+)

@@ -195,9 +195,15 @@ class Manifest:
                 )
             for rec in result.records:
                 prev = self._db.execute(
-                    "SELECT outputs FROM stages WHERE recording_id=? AND stage=?",
+                    "SELECT outputs, unit FROM stages WHERE recording_id=? AND stage=?",
                     (rec.recording_id, rec.stage),
                 ).fetchone()
+                if prev and prev[1] != result.unit and self._lists(prev[1], rec.recording_id):
+                    rec.status = "failed"
+                    rec.error = (
+                        f"GazekitError: recording id {rec.recording_id!r} is also produced by "
+                        f"{prev[1]}; the later source overwrote its outputs (rename one)"
+                    )
                 if prev:
                     keep = set(rec.outputs.values())
                     stale += [p for p in json.loads(prev[0]).values() if p not in keep]
@@ -219,6 +225,10 @@ class Manifest:
                     ),
                 )
         return stale
+
+    def _lists(self, unit: str, recording_id: str) -> bool:
+        row = self._db.execute("SELECT recordings FROM units WHERE unit=?", (unit,)).fetchone()
+        return bool(row) and recording_id in json.loads(row[0])
 
     def _drop_recordings(self, ids: list[str]) -> list[str]:
         stale: list[str] = []

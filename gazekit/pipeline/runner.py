@@ -17,7 +17,7 @@ from typing import Any
 
 from gazekit.errors import GazekitError
 from gazekit.pipeline import sources
-from gazekit.pipeline.backends import make_backend
+from gazekit.pipeline.backends import Backend, make_backend
 from gazekit.pipeline.layout import LOCK_NAME
 from gazekit.pipeline.manifest import Manifest, StageRow, UnitRow
 from gazekit.pipeline.stages import Plan, SourceStage, Stage, build_plan
@@ -286,7 +286,15 @@ def run_pipeline(
     return summary
 
 
-def _execute(backend, planned, manifest, plan, root, summary, progress) -> None:  # type: ignore[no-untyped-def]
+def _execute(
+    backend: Backend,
+    planned: _Planned,
+    manifest: Manifest,
+    plan: Plan,
+    root: Path,
+    summary: Summary,
+    progress: bool | None,
+) -> None:
     if progress is None:
         progress = sys.stderr.isatty()
     bar = None
@@ -327,7 +335,14 @@ def _execute(backend, planned, manifest, plan, root, summary, progress) -> None:
     summary.stage_samples = {k: samples[k] for k in order if k in seconds}
 
 
-def _tally(result: UnitResult, known: int, summary: Summary, seconds, done, samples) -> None:  # type: ignore[no-untyped-def]
+def _tally(
+    result: UnitResult,
+    known: int,
+    summary: Summary,
+    seconds: Counter[str],
+    done: Counter[str],
+    samples: Counter[str],
+) -> None:
     if result.status == "failed":
         summary.units_failed += 1
         summary.failures.append(

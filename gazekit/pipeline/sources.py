@@ -18,10 +18,12 @@ recording whose rows changed.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import logging
 import os
+import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -33,7 +35,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from gazekit.errors import InputError
-from gazekit.io.parquet import read_frame, read_metadata
+from gazekit.io.parquet import atomic_path, read_frame
 from gazekit.pipeline import layout
 from gazekit.recording import Recording
 
@@ -124,30 +126,51 @@ def _file_sig(path: str) -> str:
     return f"{st.st_size}:{st.st_mtime_ns}"
 
 
-@lru_cache(maxsize=8)
-def _shared_index(path: str, sig: str) -> tuple[pa.Table, dict[str, Any]]:
-    """A shared table sorted by recording id, and its row ranges (cached per worker)."""
+def _cache_file(path: str, sig: str) -> Path:
+    stem = layout.digest(os.path.abspath(path))
+    return Path(tempfile.gettempdir()) / "gazekit-shared" / f"{stem}-{layout.digest(sig)}.arrow"
+
+
+def _build_cache(path: str, cache: Path) -> None:
+    """Sort a shared table by recording id into an uncompressed Arrow IPC file."""
     table = pq.read_table(path)
-    meta = read_metadata(path)
+    if "recording_id" in table.column_names:
+        table = table.sort_by("recording_id")
+    with atomic_path(cache) as tmp, pa.OSFile(str(tmp), "wb") as sink:
+        with pa.ipc.new_file(sink, table.schema) as writer:
+            writer.write_table(table)
+    for old in cache.parent.glob(cache.name.split("-")[0] + "-*.arrow"):
+        if old != cache:
+            with contextlib.suppress(OSError):
+                old.unlink()
+
+
+@lru_cache(maxsize=8)
+def _shared_index(path: str, sig: str) -> tuple[pa.Table, dict[str, tuple[int, int]]]:
+    """A shared table sorted by recording id, and each recording's row range.
+
+    The sorted table is cached as an uncompressed Arrow IPC file in the temporary
+    directory and memory-mapped, so workers on one machine share it through the page
+    cache and only the pages of the rows they slice are touched; the shared tables of a
+    large corpus are never copied into each worker's heap.
+    """
+    cache = _cache_file(path, sig)
+    if not cache.is_file():
+        _build_cache(path, cache)
+    table = pa.ipc.open_file(pa.memory_map(str(cache), "r")).read_all()
     if table.num_rows == 0 or "recording_id" not in table.column_names:
         return table.slice(0, 0), {}
-    table = table.sort_by("recording_id")
-    ids = table.column("recording_id")
-    # run-length of the sorted ids gives each recording's [start, stop) rows
-    runs = pc.run_end_encode(ids.combine_chunks())
+    runs = pc.run_end_encode(table.column("recording_id").combine_chunks())
     ends = runs.run_ends.to_pylist()
-    values = runs.values.to_pylist()
     starts = [0, *ends[:-1]]
-    index = {v: (s, e) for v, s, e in zip(values, starts, ends, strict=True)}
-    return table, {"index": index, "meta": meta}
+    index = dict(zip(runs.values.to_pylist(), zip(starts, ends, strict=True), strict=True))
+    return table, index
 
 
 def shared_rows(path: str, recording_id: str) -> pa.Table:
     """The rows of ``recording_id`` in shared table ``path`` (possibly zero rows)."""
-    table, info = _shared_index(path, _file_sig(path))
-    if not info:
-        return table
-    start, stop = info["index"].get(recording_id, (0, 0))
+    table, index = _shared_index(path, _file_sig(path))
+    start, stop = index.get(recording_id, (0, 0))
     return table.slice(start, stop - start)
 
 

@@ -29,6 +29,10 @@ from gazekit.pipeline.layout import digest
 from gazekit.recording import Recording
 from gazekit.registry import Registry
 
+#: Pseudo schema kind of an array output: the stage returns a dict of ndarrays, written
+#: as ``<table>/corpus=…/reader=…/<recording_id>.npz`` (read with :meth:`Dataset.arrays`).
+ARRAYS = "npz"
+
 #: Tables the source stage writes for every recording: table name -> schema kind.
 #: ``tracker_events`` are the tracker-reported events; the ``events`` stage writes the
 #: complete ``events`` table (tracker rows plus detected rows), as in a flat dataset.
@@ -71,10 +75,14 @@ class Stage:
     func : callable
         ``func(inputs: StageInput, **params) -> dict[table name, DataFrame]``.
     produces : mapping of str to str
-        Table name -> schema kind of every table the stage may return.
+        Table name -> schema kind of every table the stage may return
+        (:data:`ARRAYS` for a dict of arrays saved as ``.npz``).
     needs : sequence of str
         Tables of earlier stages it reads (checked when the pipeline is built, and
         loaded from disk when an earlier stage is up to date).
+    uses : sequence of str
+        Tables it reads when an earlier stage of the pipeline produces them (not
+        required; e.g. detected events, falling back to tracker events).
     defaults : mapping
         Default parameters; user parameters override them key by key.
     version : str
@@ -91,6 +99,7 @@ class Stage:
     defaults: Mapping[str, Any] = field(default_factory=dict)
     version: str = "1"
     open_params: bool = False
+    uses: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

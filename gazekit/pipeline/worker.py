@@ -11,20 +11,22 @@ from __future__ import annotations
 import logging
 import time
 import traceback
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
 from gazekit import schemas
 from gazekit.errors import GazekitError
-from gazekit.io.parquet import read_frame, read_metadata, write_table
+from gazekit.io.parquet import atomic_path, read_frame, read_metadata, write_table
 from gazekit.pipeline import sources
 from gazekit.pipeline.layout import partition_values, table_path
-from gazekit.pipeline.stages import CONVERT_TABLES, Plan, StageInput, relpath
+from gazekit.pipeline.stages import ARRAYS, CONVERT_TABLES, Plan, StageInput, relpath
 from gazekit.recording import Recording
 
 log = logging.getLogger(__name__)
@@ -114,6 +116,11 @@ def _write(
         if name not in kinds:
             raise GazekitError(f"stage {meta['stage']!r} returned undeclared table {name!r}")
         kind = kinds[name]
+        if kind == ARRAYS:
+            path = _write_arrays(task, rec, name, df)
+            outputs[name] = relpath(path, task.root)
+            rows[name] = len(df)
+            continue
         table = _to_arrow(df)
         names = table.column_names if isinstance(table, pa.Table) else list(table.columns)
         if "recording_id" in schemas.get(kind).names and "recording_id" not in names:
@@ -127,6 +134,16 @@ def _write(
         outputs[name] = relpath(path, task.root)
         rows[name] = len(df)
     return outputs, rows
+
+
+def _write_arrays(task: UnitTask, rec: Recording, name: str, arrays: Mapping[str, Any]) -> Path:
+    if not isinstance(arrays, Mapping):
+        raise GazekitError(f"array output {name!r} must be a dict of arrays")
+    path = table_path(task.root, name, rec.corpus, rec.reader_id, rec.recording_id)
+    path = path.with_suffix(".npz")
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        np.savez_compressed(fh, **{k: np.asarray(v) for k, v in arrays.items()})
+    return path
 
 
 def _to_arrow(df: pd.DataFrame | pa.Table) -> pd.DataFrame | pa.Table:
@@ -145,10 +162,10 @@ def _source_dir(unit: sources.Unit) -> Path:
     return path.parent.parent if unit.kind == "gazekit" else path
 
 
-def _convert_outputs(rec: Recording) -> dict[str, pd.DataFrame | None]:
+def _convert_outputs(rec: Recording) -> dict[str, pd.DataFrame | pa.Table | None]:
     samples = rec.samples  # _write adds the recording_id column
     return {
-        "recordings": pd.DataFrame([rec.metadata()]),
+        "recordings": pa.Table.from_pylist([rec.metadata()]),
         "samples": samples,
         "tracker_events": rec.events,
         "transcripts": rec.transcript,
@@ -169,6 +186,10 @@ def _load(task: UnitTask, rid: str, names: set[str]) -> tuple[Recording, dict[st
     tables: dict[str, pd.DataFrame] = {}
     for name in sorted(names | {"tracker_events", "transcripts", "findings"}):
         if name in have and name != "samples":
+            if have[name].endswith(".npz"):
+                with np.load(root / have[name], allow_pickle=False) as z:
+                    tables[name] = {k: z[k] for k in z.files}
+                continue
             df = read_frame(root / have[name])
             df.attrs = {}
             tables[name] = df
@@ -262,7 +283,7 @@ def _convert_unit(task: UnitTask, content: str, result: UnitResult) -> None:
         return
     read_s = (time.perf_counter() - t0) / max(len(recordings), 1)
     ids = [r.recording_id for r in recordings]
-    dup = sorted({i for i in ids if ids.count(i) > 1})
+    dup = sorted(i for i, n in Counter(ids).items() if n > 1)
     if dup:
         result.status = "failed"
         result.error = f"GazekitError: duplicated recording id(s) in one source: {dup[:5]}"
@@ -296,8 +317,11 @@ def _convert_unit(task: UnitTask, content: str, result: UnitResult) -> None:
             )
         )
         tables = {
-            k: v for k, v in _convert_outputs(rec).items() if v is not None and k != "samples"
+            k: v.to_pandas() if isinstance(v, pa.Table) else v
+            for k, v in converted.items()
+            if v is not None and k != "samples"
         }
+        del converted
         _run_stages(task, rec, tables, 0, keys, result.records)
 
 
@@ -320,7 +344,7 @@ def run_unit(task: UnitTask) -> UnitResult:
         keys = task.plan.keys(content)
         for rid, start in task.resume.items():
             later = task.plan.stages[start:]
-            needs = {t for s in later for t in s.needs}
+            needs = {t for s in later for t in (*s.needs, *s.uses)}
             try:
                 rec, tables = _load(task, rid, needs)
             except Exception as exc:

@@ -16,6 +16,7 @@ Output is byte-identical for the same sessions (PNG and NPZ carry no timestamps)
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import logging
@@ -75,23 +76,22 @@ def _concat(frames: list[pd.DataFrame], kind: str) -> pd.DataFrame | Any:
     return pd.concat(frames, ignore_index=True)
 
 
-def write_dataset(
-    recordings: list[Recording],
-    outdir: str | os.PathLike[str],
-    parameters: dict[str, Any] | None = None,
-) -> Path:
-    """Write recordings in the gazekit dataset layout (what ``gazekit convert`` produces)."""
-    out = Path(outdir)
-    for rec in recordings:
-        write_table(
-            rec.samples,
-            out / "samples" / f"{rec.recording_id}.parquet",
-            "samples",
-            rec.provenance(),
-        )
+def _write_samples(rec: Recording, out: Path) -> dict[str, Any]:
+    """Write one recording's samples file; return its ``recordings`` table row."""
     write_table(
-        pd.DataFrame([r.metadata() for r in recordings]), out / "recordings.parquet", "recordings"
+        rec.samples, out / "samples" / f"{rec.recording_id}.parquet", "samples", rec.provenance()
     )
+    return rec.metadata()
+
+
+def _write_tables(
+    rows: list[dict[str, Any]],
+    recordings: list[Recording],
+    out: Path,
+    parameters: dict[str, Any] | None,
+) -> None:
+    """The per-dataset tables and ``manifest.json`` (samples files are written already)."""
+    write_table(pd.DataFrame(rows), out / "recordings.parquet", "recordings")
     write_table(_concat([r.events for r in recordings], "events"), out / "events.parquet", "events")
     write_table(
         _concat([r.transcript for r in recordings], "transcripts"),
@@ -108,12 +108,40 @@ def write_dataset(
             k: schemas.get(k).version
             for k in ("samples", "recordings", "events", "transcripts", "findings")
         },
-        "recordings": [r.recording_id for r in recordings],
+        "recordings": [r["recording_id"] for r in rows],
         "parameters": parameters or {},
     }
     with atomic_open(out / "manifest.json", "w", encoding="utf-8") as fh:
         json.dump(schemas.jsonable(manifest), fh, indent=2, sort_keys=True)
+
+
+def write_dataset(
+    recordings: list[Recording],
+    outdir: str | os.PathLike[str],
+    parameters: dict[str, Any] | None = None,
+) -> Path:
+    """Write recordings in the gazekit dataset layout (what ``gazekit convert`` produces)."""
+    out = Path(outdir)
+    rows = [_write_samples(rec, out) for rec in recordings]
+    _write_tables(rows, recordings, out, parameters)
     return out
+
+
+def _write_image(s: Session, out: Path, seen: set[str]) -> None:
+    if s.image_id in seen:
+        return
+    write_png(np.round(s.image * 255.0).astype(np.uint8), out / "images" / f"{s.image_id}.png")
+    write_masks(s.atlas_masks, s.region_names, out / "anatomy" / f"{s.image_id}.npz")
+    seen.add(s.image_id)
+
+
+def _write_truth(truth: list[pd.DataFrame], out: Path, parameters: dict[str, Any] | None) -> None:
+    write_table(
+        _concat(truth, "truth_fixations"),
+        out / "truth" / "fixations.parquet",
+        "truth_fixations",
+        parameters,
+    )
 
 
 def write_sessions(
@@ -121,64 +149,68 @@ def write_sessions(
     outdir: str | os.PathLike[str],
     fmt: str = "parquet",
     parameters: dict[str, Any] | None = None,
-) -> list[Recording]:
+) -> list[str]:
     """Write sessions, their images, anatomy masks and ground truth under ``outdir``.
 
     Parameters
     ----------
     sessions : iterable of Session
-        Consumed once (a generator from :func:`~gazekit.synthetic.simulate_corpus` is fine).
+        Consumed once (a generator from :func:`~gazekit.synthetic.simulate_corpus` is
+        fine). For ``parquet`` each session's samples are written as it arrives and then
+        dropped, so memory does not grow with the corpus.
     outdir : path-like
     fmt : {"parquet", "egd", "reflacx", "asc"}
     parameters : dict, optional
-        Simulation parameters recorded in the manifest / logs.
+        Simulation parameters recorded in the manifest and the truth table's metadata.
 
     Returns
     -------
-    list of Recording
-        The recordings written (samples included).
+    list of str
+        The recording ids written.
     """
     if fmt not in FORMATS:
         raise GazekitError(f"format must be one of {FORMATS}, got {fmt!r}")
-    out = Path(outdir)
-    recordings = write_ground_truth(sessions, out, parameters)
-    if fmt == "parquet":
-        write_dataset(recordings, out, parameters)
-    else:
+    writers = None
+    if fmt != "parquet":  # fail before generating anything
         try:
             from gazekit.io import writers
         except ImportError:
             raise GazekitError(
                 f"writing the {fmt!r} format needs gazekit.io.writers, which this installation lacks"
             ) from None
+    out = Path(outdir)
+    seen: set[str] = set()
+    truth: list[pd.DataFrame] = []
+    rows: list[dict[str, Any]] = []
+    recordings: list[Recording] = []
+    for s in sessions:
+        _write_image(s, out, seen)
+        truth.append(s.truth)
+        rec = s.recording
+        if writers is None:
+            rows.append(_write_samples(rec, out))
+            rec = dataclasses.replace(rec, samples=rec.samples.iloc[:0])
+        recordings.append(rec)
+    _write_truth(truth, out, parameters)
+    if writers is None:
+        _write_tables(rows, recordings, out, parameters)
+    else:
         writers.write(recordings, out, fmt)
-    log.info("wrote %d recordings to %s (%s)", len(recordings), out, fmt)
-    return recordings
+    log.info("wrote %d recordings of %d images to %s (%s)", len(recordings), len(seen), out, fmt)
+    return [r.recording_id for r in recordings]
 
 
 def write_ground_truth(
     sessions: Iterable[Session],
     outdir: str | os.PathLike[str],
     parameters: dict[str, Any] | None = None,
-) -> list[Recording]:
-    """Write images, anatomy masks and ``truth/fixations.parquet``; return the recordings."""
+) -> list[str]:
+    """Write only images, anatomy masks and ``truth/fixations.parquet``; return the recording ids."""
     out = Path(outdir)
-    recordings: list[Recording] = []
-    truth: list[pd.DataFrame] = []
     seen: set[str] = set()
+    truth = []
     for s in sessions:
-        if s.image_id not in seen:
-            write_png(
-                np.round(s.image * 255.0).astype(np.uint8), out / "images" / f"{s.image_id}.png"
-            )
-            write_masks(s.atlas_masks, s.region_names, out / "anatomy" / f"{s.image_id}.npz")
-            seen.add(s.image_id)
-        recordings.append(s.recording)
+        _write_image(s, out, seen)
         truth.append(s.truth)
-    write_table(
-        _concat(truth, "truth_fixations"),
-        out / "truth" / "fixations.parquet",
-        "truth_fixations",
-        parameters,
-    )
-    return recordings
+    _write_truth(truth, out, parameters)
+    return [str(t["recording_id"].iloc[0]) for t in truth if len(t)]

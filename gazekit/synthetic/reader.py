@@ -378,7 +378,8 @@ class _Builder:
                 i = keys[int(rng.choice(len(keys), p=wts / wts.sum()))]
                 f = self.findings[i]
                 suspicious[i] *= 0.6
-                self.add(self.finding_point(f), f.region, (f.label,), "return", i, "focus")
+                for _ in range(int(rng.integers(1, 4))):  # a short dwell on the finding
+                    self.add(self.finding_point(f), f.region, (f.label,), "return", i, "focus")
                 continue
             d = np.hypot(*(cent - self.pos).T) / self.ppd  # deg
             wts = sal * np.array([unc[r] for r in names]) * np.exp(-d / 8.0)

@@ -1,0 +1,221 @@
+"""``gazekit heatmap`` and ``gazekit anatomy``: per-anatomy heatmaps and atlas tools."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from gazekit.cli._common import parse_pair
+
+
+def _load_atlas(spec: str, shape: tuple[int, int], chest_box: str | None):  # type: ignore[no-untyped-def]
+    from gazekit import anatomy
+
+    if spec == "template":
+        if chest_box is None:
+            h, w = shape
+            box = (0.08 * w, 0.06 * h, 0.92 * w, 0.94 * h)
+        elif Path(chest_box).is_file():
+            box = anatomy.read_chest_box(chest_box)
+        else:
+            try:
+                box = tuple(float(v) for v in chest_box.split(","))
+                assert len(box) == 4
+            except (ValueError, AssertionError):
+                raise click.BadParameter(
+                    "expected x0,y0,x1,y1 or a CSV file", param_hint="--chest-box"
+                ) from None
+        return anatomy.template_from_box(box, shape)  # type: ignore[arg-type]
+    atlas = anatomy.Atlas.load(spec)
+    if atlas.shape != shape:
+        atlas = atlas.resized(shape)
+    return atlas
+
+
+@click.command("heatmap")
+@click.argument("events", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--image",
+    "image_path",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="Radiograph PNG (also gives the grid size).",
+)
+@click.option("--shape", default=None, help="Image size WxH when there is no --image.")
+@click.option(
+    "--anatomy",
+    "anatomy_spec",
+    default="template",
+    show_default=True,
+    help="Atlas .npz, or 'template' (fitted to --chest-box).",
+)
+@click.option(
+    "--chest-box", default=None, help="x0,y0,x1,y1 px or a REFLACX chest_bounding_box.csv."
+)
+@click.option("--sigma", type=float, default=1.0, show_default=True, help="Kernel σ.")
+@click.option("--sigma-unit", type=click.Choice(["deg", "px"]), default="deg", show_default=True)
+@click.option("--px-per-deg", type=float, default=None, help="Image px per degree (for deg units).")
+@click.option(
+    "--weight", type=click.Choice(["duration", "count"]), default="duration", show_default=True
+)
+@click.option("--downsample", type=int, default=1, show_default=True)
+@click.option("-o", "--out", "outdir", type=click.Path(file_okay=False), required=True)
+def heatmap(
+    events,
+    image_path,
+    shape,
+    anatomy_spec,
+    chest_box,
+    sigma,
+    sigma_unit,
+    px_per_deg,
+    weight,
+    downsample,
+    outdir,
+) -> None:  # type: ignore[no-untyped-def]
+    """Heatmaps, per-region maps (PNG + NPZ) and region_stats.parquet from EVENTS tables."""
+    import numpy as np
+    import pandas as pd
+
+    from gazekit import heatmaps
+    from gazekit.errors import InputError
+    from gazekit.plotting import plot_heatmap, plot_per_region, save_figure
+
+    image = None
+    if image_path is not None:
+        import cv2
+
+        image = cv2.imread(image_path, cv2.IMREAD_GRAYSCALE)
+        if image is None:
+            raise InputError("cannot read image", path=image_path)
+        grid = image.shape[:2]
+    elif shape is not None:
+        w, h = parse_pair(shape, "--shape")  # type: ignore[misc]
+        grid = (int(h), int(w))
+    else:
+        raise click.UsageError("give --image or --shape")
+    atlas = _load_atlas(anatomy_spec, grid, chest_box)
+    geom = heatmaps.PixelScale(px_per_deg) if px_per_deg else None
+    if sigma_unit == "deg" and geom is None:
+        raise click.UsageError("sigma in degrees needs --px-per-deg (or use --sigma-unit px)")
+    out = Path(outdir)
+    out.mkdir(parents=True, exist_ok=True)
+    tables = []
+    for path in events:
+        df = pd.read_parquet(path) if path.endswith(".parquet") else pd.read_csv(path)
+        groups = (
+            df.groupby("recording_id", sort=True)
+            if "recording_id" in df.columns
+            else [(Path(path).stem, df)]
+        )
+        for rid, fx in groups:
+            rid = str(rid[0] if isinstance(rid, tuple) else rid)
+            heat = heatmaps.compute(
+                fx,
+                grid,
+                weight=weight,
+                sigma=sigma,
+                unit=sigma_unit,
+                geometry=geom,
+                downsample=downsample,
+            )
+            st = heatmaps.region_stats(
+                fx,
+                atlas,
+                recording_id=rid,
+                geometry=geom or heatmaps.PixelScale(1.0),
+                coverage_unit="deg" if geom else "px",
+                coverage_radius=1.0 if geom else sigma,
+                heat=heat,
+            )
+            tables.append(st)
+            heatmaps.save_heatmaps(out / f"{rid}.npz", heat, atlas)
+            ax = plot_heatmap(heat, image, title=rid)
+            save_figure(ax.figure, out / f"{rid}_heatmap.png")
+            shares = dict(zip(st["region"], st["dwell_share"], strict=True))
+            fig = plot_per_region(
+                heatmaps.stacked(heat, atlas), image, atlas.names, atlas=atlas, shares=shares
+            )
+            save_figure(fig, out / f"{rid}_regions.png")
+            click.echo(
+                f"{rid}: {len(fx)} fixations, top region "
+                f"{st.loc[st['dwell_share'].idxmax(), 'region'] if np.any(st['dwell_share'] > 0) else '-'}"
+            )
+    heatmaps.write_region_stats(pd.concat(tables, ignore_index=True), out / "region_stats.parquet")
+    click.echo(f"wrote {len(tables)} heatmap(s) and region_stats.parquet to {out}")
+
+
+@click.command("anatomy")
+@click.argument("source", type=click.Path(exists=True))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["auto", "npz", "chexmask", "labelmap", "boxes", "template"]),
+    default="auto",
+    show_default=True,
+)
+@click.option(
+    "--names",
+    "names_table",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="Label-map name table (JSON or label,name CSV).",
+)
+@click.option("--shape", default=None, help="Grid WxH for boxes/template.")
+@click.option(
+    "-o",
+    "--out",
+    "out",
+    type=click.Path(),
+    default=None,
+    help="Write the atlas .npz (a directory for CheXmask CSVs).",
+)
+def anatomy(source, fmt, names_table, shape, out) -> None:  # type: ignore[no-untyped-def]
+    """Inspect an atlas (region, parent, area) or convert SOURCE to the atlas .npz format.
+
+    SOURCE: atlas .npz, CheXmask CSV, label map (.png/.npy, with --names), Chest ImaGenome
+    boxes (.json), or a chest box CSV (--format template).
+    """
+    from gazekit import anatomy as an
+
+    src = Path(source)
+    if fmt == "auto":
+        fmt = {
+            ".npz": "npz",
+            ".csv": "chexmask",
+            ".json": "boxes",
+            ".png": "labelmap",
+            ".npy": "labelmap",
+        }.get(src.suffix.lower(), "npz")
+    grid = None
+    if shape is not None:
+        w, h = parse_pair(shape, "--shape")  # type: ignore[misc]
+        grid = (int(h), int(w))
+    if fmt == "chexmask":
+        atlases = an.read_chexmask(src)
+    elif fmt == "labelmap":
+        if names_table is None:
+            raise click.UsageError("a label map needs --names")
+        atlases = {src.stem: an.from_label_map(src, an.read_name_table(names_table))}
+    elif fmt == "boxes":
+        atlases = {src.stem: an.read_boxes(src, grid)}
+    elif fmt == "template":
+        if grid is None:
+            raise click.UsageError("a template needs --shape")
+        atlases = {src.stem: an.template_from_box(an.read_chest_box(src), grid)}
+    else:
+        atlases = {src.stem: an.Atlas.load(src)}
+    for image_id, atlas in atlases.items():
+        click.echo(f"{image_id}: {len(atlas)} regions on a {atlas.shape[1]}×{atlas.shape[0]} grid")
+        for name, area in atlas.areas().items():
+            parent = atlas.parents.get(name) or "-"
+            click.echo(f"  {name:<26} parent={parent:<12} area={area} px")
+        if out is not None:
+            dest = (
+                Path(out) / f"{image_id}.npz"
+                if len(atlases) > 1 or Path(out).suffix != ".npz"
+                else Path(out)
+            )
+            atlas.save(dest)
+            click.echo(f"  → {dest}")

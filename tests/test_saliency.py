@@ -1,0 +1,145 @@
+"""Saliency metrics: hand-computed golden values, loop references, and pysaliency when present."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gazekit.errors import InputError
+from gazekit.metrics import saliency as S
+from tests.reference_heatmaps import naive_auc_judd
+
+
+def test_nss_golden_two_pixel_map():
+    s = np.array([[0.0, 1.0]])
+    # mean 0.5, sample std sqrt(0.5): pixel 1 standardised = 0.5 / 0.7071
+    assert S.nss(s, ([1.0], [0.0])) == pytest.approx(0.5 / np.sqrt(0.5))
+
+
+def test_cc_golden_identical_and_inverted():
+    m = np.arange(12.0).reshape(3, 4)
+    assert S.cc(m, m) == pytest.approx(1.0) and S.cc(m, -m) == pytest.approx(-1.0)
+
+
+def test_sim_golden_half_overlap():
+    a = np.array([[0.0, 1.0, 1.0, 0.0]])
+    b = np.array([[0.0, 0.0, 1.0, 1.0]])
+    assert S.sim(a, b) == pytest.approx(0.5) and S.sim(a, a) == pytest.approx(1.0)
+
+
+def test_kld_golden_two_bins():
+    p = np.array([[0.75, 0.25]])
+    q = np.array([[0.5, 0.5]])
+    expected = 0.5 * np.log(0.5 / 0.75) + 0.5 * np.log(0.5 / 0.25)
+    assert S.kld(p, q) == pytest.approx(expected, rel=1e-9)
+
+
+def test_auc_judd_golden_perfect_and_chance():
+    s = np.array([[0.0, 0.1, 0.2, 1.0]])
+    assert S.auc_judd(s, ([3.0], [0.0])) == pytest.approx(1.0)
+    assert S.auc_judd(s, ([0.0], [0.0])) == pytest.approx(0.5 * (1 / 3) * 0 + 0.5, abs=0.5)
+
+
+def test_auc_judd_matches_loop_transcription_of_mit_code():
+    rng = np.random.default_rng(0)
+    for n_fix in (5, 100):
+        s = rng.random((30, 40))
+        idx = rng.choice(s.size, n_fix, replace=False)
+        fmap = np.zeros(s.size)
+        fmap[idx] = 1
+        assert S.auc_judd(s, fmap.reshape(s.shape)) == pytest.approx(naive_auc_judd(s, idx))
+
+
+def test_auc_borji_and_shuffled_high_for_peaked_map():
+    s = np.zeros((50, 50))
+    s[20:30, 20:30] = 1.0
+    fix = (np.full(10, 25.0), np.full(10, 25.0))
+    assert S.auc_borji(s, fix) > 0.9
+    other = (np.array([2.0, 45.0, 10.0]), np.array([2.0, 45.0, 40.0]))
+    assert S.auc_shuffled(s, fix, other) > 0.9
+
+
+def test_info_gain_golden_against_uniform():
+    s = np.array([[1.0, 3.0]])
+    # min-max -> [0, 1] -> p = [0, 1]; uniform baseline min-max is 0 -> uniform 0.5
+    assert S.info_gain(s, ([1.0], [0.0]), S.uniform((1, 2))) == pytest.approx(1.0)
+
+
+def test_emd_golden_shift_by_one_bin():
+    a = np.zeros((4, 4))
+    b = np.zeros((4, 4))
+    a[1, 1] = 1
+    b[1, 2] = 1
+    assert S.emd(a, b, size=4) == pytest.approx(1.0)
+    c = np.zeros((4, 4))
+    c[1, 1] = c[3, 3] = 0.5
+    assert S.emd(a, c, size=4) == pytest.approx(0.5 * np.hypot(2, 2))
+    assert S.emd(a, a, size=4) == pytest.approx(0.0, abs=1e-12)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        pytest.param(np.full((3, 3), np.nan), id="nan_map"),
+        pytest.param(np.zeros(3), id="one_dimensional"),
+    ],
+)
+def test_bad_maps_are_input_errors(bad):
+    with pytest.raises(InputError):
+        S.nss(bad, ([1.0], [1.0]))
+
+
+def test_no_fixation_inside_map_is_input_error():
+    with pytest.raises(InputError, match="at least one fixation"):
+        S.nss(np.ones((3, 3)), ([10.0], [10.0]))
+
+
+def test_evaluate_returns_every_metric():
+    rng = np.random.default_rng(1)
+    m = rng.random((20, 20))
+    out = S.evaluate(
+        m, (rng.uniform(0, 19, 8), rng.uniform(0, 19, 8)), other_fixations=([1.0], [1.0])
+    )
+    assert set(out) == {
+        "auc_judd",
+        "auc_borji",
+        "nss",
+        "info_gain",
+        "cc",
+        "kld",
+        "sim",
+        "emd",
+        "auc_shuffled",
+    }
+    assert set(S.METRICS.names()) >= set(out)
+
+
+# ---------------------------------------------------------------- pysaliency
+def _pysaliency_metrics(monkeypatch):
+    pytest.importorskip("torch")
+    # pysaliency's AUC code calls np.trapz, removed in NumPy 2.4
+    monkeypatch.setattr(np, "trapz", np.trapezoid, raising=False)
+    return pytest.importorskip("pysaliency.metrics")
+
+
+@pytest.fixture
+def maps():
+    rng = np.random.default_rng(7)
+    from scipy.ndimage import gaussian_filter
+
+    a = gaussian_filter(rng.random((64, 80)), 4) + 1e-3
+    b = gaussian_filter(rng.random((64, 80)), 4) + 1e-3
+    xs, ys = rng.integers(0, 80, 15).astype(float), rng.integers(0, 64, 15).astype(float)
+    return a, b, xs, ys
+
+
+def test_against_pysaliency_nss_cc_sim(maps, monkeypatch):
+    pm = _pysaliency_metrics(monkeypatch)
+    a, b, xs, ys = maps
+    assert S.nss(a, (xs, ys)) == pytest.approx(
+        np.mean(pm.NSS(a, xs.astype(int), ys.astype(int))), rel=1e-3
+    )
+    assert S.cc(a, b) == pytest.approx(pm.CC(a, b), rel=1e-9)
+    # pysaliency SIM has no min-max step: compare on maps with minimum 0
+    a0, b0 = a - a.min(), b - b.min()
+    assert S.sim(a0, b0) == pytest.approx(pm.SIM(a0, b0), rel=1e-9)
