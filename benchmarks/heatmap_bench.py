@@ -146,6 +146,7 @@ def bench_saliency() -> None:
         "SIM": lambda: [S.sim(m, d) for m, d in zip(maps, dens, strict=True)],
         "KLD": lambda: [S.kld(m, d) for m, d in zip(maps, dens, strict=True)],
         "AUC-Judd": lambda: [S.auc_judd(m, f) for m, f in zip(maps, fix, strict=True)],
+        "rank AUC": lambda: [S.auc_rank(m, f) for m, f in zip(maps, fix, strict=True)],
         "AUC-Borji": lambda: [S.auc_borji(m, f) for m, f in zip(maps, fix, strict=True)],
         "shuffled AUC": lambda: [
             S.auc_shuffled(m, f, o) for m, f, o in zip(maps, fix, others, strict=True)
@@ -162,6 +163,17 @@ def bench_saliency() -> None:
         ps["NSS"] = best_of(lambda: [pm.NSS(m, *f) for m, f in zip(maps, ints, strict=True)], n=1)
         ps["CC"] = best_of(lambda: [pm.CC(m, d) for m, d in zip(maps, dens, strict=True)], n=1)
         ps["SIM"] = best_of(lambda: [pm.SIM(m, d) for m, d in zip(maps, dens, strict=True)], n=1)
+        ps["KLD"] = best_of(
+            lambda: [pm.MIT_KLDiv(m, d) for m, d in zip(maps, dens, strict=True)], n=1
+        )
+        from pysaliency.roc import general_roc
+
+        ps["rank AUC"] = best_of(
+            lambda: [
+                general_roc(m[f[1], f[0]], m.ravel()) for m, f in zip(maps, ints, strict=True)
+            ],
+            n=1,
+        )
     except Exception as exc:
         print(f"    pysaliency: skipped ({type(exc).__name__}: {exc})")
     listed = {
@@ -170,7 +182,8 @@ def bench_saliency() -> None:
         "SIM": 0.20,
         "KLD": 0.67,
         "AUC-Judd": 4.2,
-        "AUC-Borji": 5.7,
+        "rank AUC": 5.7,  # pysaliency's uniform AUC
+        "AUC-Borji": 5.7,  # nearest pysaliency listing: its uniform (rank) AUC
         "shuffled AUC": 2.6,
     }
     print(

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import shutil
 import sys
@@ -230,7 +231,13 @@ def main(argv: list[str] | None = None) -> None:
             _, walls[w], _ = run(f"proc{w}", scheduler="processes", workers=w)
         worker_peak = max(worker_peak, mem.peak_mb)
         driver_peak = max(driver_peak, mem.driver_peak_mb)
-        print(f"processes x{w}: {walls[w]:.2f} s ({n_rec / walls[w]:.1f} recordings/s)")
+        load = os.getloadavg()[0]
+        print(
+            f"processes x{w}: {walls[w]:.2f} s ({n_rec / walls[w]:.1f} recordings/s; "
+            f"1-min load average {load:.1f} on {os.cpu_count()} CPUs)"
+        )
+        if load > (os.cpu_count() or 1):
+            print("  WARNING: the machine is busy with other work; the speed-up is unreliable")
     speedup = walls[1] / walls[args.workers] if walls else None
     if speedup is not None:
         print(f"speed-up 1 -> {args.workers} workers: {speedup:.2f}x (target >= 1.8x for 2)")

@@ -33,6 +33,17 @@ def _load_atlas(spec: str, shape: tuple[int, int], chest_box: str | None):  # ty
     return atlas
 
 
+def _read_image(path: Path):  # type: ignore[no-untyped-def]
+    import cv2
+
+    from gazekit.errors import InputError
+
+    image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+    if image is None:
+        raise InputError("cannot read image", path=path)
+    return image
+
+
 @click.command("heatmap")
 @click.argument("events", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option(
@@ -40,22 +51,28 @@ def _load_atlas(spec: str, shape: tuple[int, int], chest_box: str | None):  # ty
     "image_path",
     type=click.Path(exists=True, dir_okay=False),
     default=None,
-    help="Radiograph PNG (also gives the grid size).",
+    help="Radiograph PNG (default: DIR/images/<image_id>.png of a dataset).",
 )
-@click.option("--shape", default=None, help="Image size WxH when there is no --image.")
+@click.option("--shape", default=None, help="Image size WxH when there is no image.")
 @click.option(
     "--anatomy",
     "anatomy_spec",
-    default="template",
+    default="auto",
     show_default=True,
-    help="Atlas .npz, or 'template' (fitted to --chest-box).",
+    help="Atlas .npz, 'template' (fitted to --chest-box) or 'auto' "
+    "(DIR/anatomy/<image_id>.npz of a dataset, else the template).",
 )
 @click.option(
     "--chest-box", default=None, help="x0,y0,x1,y1 px or a REFLACX chest_bounding_box.csv."
 )
 @click.option("--sigma", type=float, default=1.0, show_default=True, help="Kernel σ.")
 @click.option("--sigma-unit", type=click.Choice(["deg", "px"]), default="deg", show_default=True)
-@click.option("--px-per-deg", type=float, default=None, help="Image px per degree (for deg units).")
+@click.option(
+    "--px-per-deg",
+    type=float,
+    default=None,
+    help="Image px per degree (default: each recording's geometry in DIR/recordings.parquet).",
+)
 @click.option(
     "--weight", type=click.Choice(["duration", "count"]), default="duration", show_default=True
 )
@@ -74,35 +91,33 @@ def heatmap(
     downsample,
     outdir,
 ) -> None:  # type: ignore[no-untyped-def]
-    """Heatmaps, per-region maps (PNG + NPZ) and region_stats.parquet from EVENTS tables."""
-    import numpy as np
+    """Heatmaps, per-region maps (PNG + NPZ) and region_stats.parquet from EVENTS tables.
+
+    EVENTS are events tables (Parquet or CSV with x_px, y_px, onset_ms, duration_ms); for
+    a dataset's DIR/events.parquet the image, atlas and geometry of each recording are
+    found in DIR.
+    """
     import pandas as pd
 
     from gazekit import heatmaps
-    from gazekit.errors import InputError
     from gazekit.plotting import plot_heatmap, plot_per_region, save_figure
 
-    image = None
-    if image_path is not None:
-        import cv2
-
-        image = cv2.imread(image_path, cv2.IMREAD_GRAYSCALE)
-        if image is None:
-            raise InputError("cannot read image", path=image_path)
-        grid = image.shape[:2]
-    elif shape is not None:
+    fixed_image = _read_image(Path(image_path)) if image_path else None
+    fixed_shape = None
+    if shape is not None:
         w, h = parse_pair(shape, "--shape")  # type: ignore[misc]
-        grid = (int(h), int(w))
-    else:
-        raise click.UsageError("give --image or --shape")
-    atlas = _load_atlas(anatomy_spec, grid, chest_box)
-    geom = heatmaps.PixelScale(px_per_deg) if px_per_deg else None
-    if sigma_unit == "deg" and geom is None:
-        raise click.UsageError("sigma in degrees needs --px-per-deg (or use --sigma-unit px)")
+        fixed_shape = (int(h), int(w))
+    scale = heatmaps.PixelScale(px_per_deg) if px_per_deg else None
     out = Path(outdir)
     out.mkdir(parents=True, exist_ok=True)
     tables = []
     for path in events:
+        root = Path(path).parent
+        info = (
+            heatmaps.recording_info(root / "recordings.parquet")
+            if (root / "recordings.parquet").is_file()
+            else {}
+        )
         df = pd.read_parquet(path) if path.endswith(".parquet") else pd.read_csv(path)
         groups = (
             df.groupby("recording_id", sort=True)
@@ -111,37 +126,53 @@ def heatmap(
         )
         for rid, fx in groups:
             rid = str(rid[0] if isinstance(rid, tuple) else rid)
+            meta = info.get(rid, {})
+            image_id = meta.get("image_id")
+            image = fixed_image
+            if image is None and image_id and (root / "images" / f"{image_id}.png").is_file():
+                image = _read_image(root / "images" / f"{image_id}.png")
+            grid = image.shape[:2] if image is not None else fixed_shape
+            if grid is None:
+                raise click.UsageError(f"{rid}: no image found; give --image or --shape")
+            spec = anatomy_spec
+            if spec == "auto":
+                npz = root / "anatomy" / f"{image_id}.npz"
+                spec = str(npz) if image_id and npz.is_file() else "template"
+            atlas = _load_atlas(spec, grid, chest_box)
+            geom = scale
+            if geom is None and meta and meta["geometry"].has_degrees:
+                geom = meta["geometry"]
+            if sigma_unit == "deg" and geom is None:
+                raise click.UsageError(
+                    f"{rid}: sigma in degrees needs --px-per-deg or a dataset's screen geometry "
+                    "(or use --sigma-unit px)"
+                )
             heat = heatmaps.compute(
-                fx,
-                grid,
-                weight=weight,
-                sigma=sigma,
-                unit=sigma_unit,
-                geometry=geom,
+                fx, grid, weight=weight, sigma=sigma, unit=sigma_unit, geometry=geom,
                 downsample=downsample,
-            )
+            )  # fmt: skip
             st = heatmaps.region_stats(
                 fx,
                 atlas,
                 recording_id=rid,
-                geometry=geom or heatmaps.PixelScale(1.0),
+                image_id=image_id,
+                reader_id=meta.get("reader_id"),
+                geometry=geom,  # coverage within 1°, or within sigma px without a scale
                 coverage_unit="deg" if geom else "px",
                 coverage_radius=1.0 if geom else sigma,
                 heat=heat,
             )
             tables.append(st)
             heatmaps.save_heatmaps(out / f"{rid}.npz", heat, atlas)
-            ax = plot_heatmap(heat, image, title=rid)
+            ax = plot_heatmap(heat, image, atlas=atlas, outline=(), title=rid)
             save_figure(ax.figure, out / f"{rid}_heatmap.png")
             shares = dict(zip(st["region"], st["dwell_share"], strict=True))
             fig = plot_per_region(
                 heatmaps.stacked(heat, atlas), image, atlas.names, atlas=atlas, shares=shares
             )
             save_figure(fig, out / f"{rid}_regions.png")
-            click.echo(
-                f"{rid}: {len(fx)} fixations, top region "
-                f"{st.loc[st['dwell_share'].idxmax(), 'region'] if np.any(st['dwell_share'] > 0) else '-'}"
-            )
+            top = st.loc[st["dwell_share"].idxmax(), "region"] if st["dwell_ms"].sum() > 0 else "-"
+            click.echo(f"{rid}: {len(fx)} fixations, most dwell in {top}")
     heatmaps.write_region_stats(pd.concat(tables, ignore_index=True), out / "region_stats.parquet")
     click.echo(f"wrote {len(tables)} heatmap(s) and region_stats.parquet to {out}")
 

@@ -199,6 +199,11 @@ class Dataset:
         -------
         pandas.DataFrame or dask.dataframe.DataFrame
         """
+        if self.layout == "flat" and kind != "recordings" and isinstance(filter, Mapping):
+            filter, ids_from = self._flat_partition_filter(filter)
+            if ids_from is not None:
+                keep = set(ids_from)
+                recording_ids = [r for r in (recording_ids or keep) if r in keep]
         expr = to_expression(filter)
         ids = None if recording_ids is None else list(recording_ids)
         files = self.files(kind, ids if self.layout == "partitioned" or kind == "samples" else None)
@@ -208,6 +213,8 @@ class Dataset:
         if not files:
             if kind not in self.tables():
                 raise InputError(f"no table {kind!r}; tables: {self.tables()}", path=self.path)
+            if next((self.path / kind).glob("*/*/*.npz"), None) is not None:
+                raise InputError(f"{kind!r} holds arrays: use .arrays({kind!r}, recording_id)")
             empty = self._empty(kind, columns)
             if lazy:
                 import dask.dataframe as dd
@@ -236,6 +243,18 @@ class Dataset:
                 .to_pandas()
             )
         return df
+
+    def _flat_partition_filter(
+        self, filter: Mapping[str, Any]
+    ) -> tuple[dict[str, Any], list[str] | None]:
+        """Resolve ``corpus``/``reader`` filters of a flat dataset through its recordings."""
+        part = {k: v for k, v in filter.items() if k in PARTITION_KEYS}
+        if not part:
+            return dict(filter), None
+        rec_filter = {("reader_id" if k == "reader" else k): v for k, v in part.items()}
+        recs = self.table("recordings", rec_filter, columns=["recording_id"])
+        rest = {k: v for k, v in filter.items() if k not in PARTITION_KEYS}
+        return rest, recs["recording_id"].tolist()
 
     def _lazy(self, files, partitioned, base, columns, expr, kind):  # type: ignore[no-untyped-def]
         import dask.dataframe as dd
@@ -281,11 +300,17 @@ class Dataset:
     ) -> Any:
         """Events (tracker and detected), optionally of one ``source``/``method``/``event``."""
         kind = "events" if "events" in self.tables() else "tracker_events"
+        extra = {
+            col: val
+            for col, val in (("source", source), ("method", method), ("event", event))
+            if val is not None
+        }
+        if filter is None or isinstance(filter, Mapping):
+            return self.table(kind, {**(filter or {}), **extra}, lazy=lazy)
         expr = to_expression(filter)
-        for col, val in (("source", source), ("method", method), ("event", event)):
-            if val is not None:
-                term = pc.field(col) == val
-                expr = term if expr is None else expr & term
+        for col, val in extra.items():
+            term = pc.field(col) == val
+            expr = term if expr is None else expr & term
         return self.table(kind, expr, lazy=lazy)
 
     def fixations(

@@ -30,3 +30,26 @@ def naive_auc_judd(s, fix_idx):
     tp.append(1.0)
     fp.append(1.0)
     return float(np.trapezoid(tp, fp))
+
+
+def naive_auc_splits(pos, neg, step):
+    """Per-split loop of the MIT AUC_Borji.m / AUC_shuffled.m threshold sweep."""
+    aucs = []
+    for k in range(neg.shape[1]):
+        cur = neg[:, k]
+        th = np.arange(0, max(pos.max(), cur.max()) + step * 1e-9, step)[::-1]
+        tp = [0.0] + [(pos >= t).sum() / pos.size for t in th] + [1.0]
+        fp = [0.0] + [(cur >= t).sum() / cur.size for t in th] + [1.0]
+        aucs.append(np.trapezoid(tp, fp))
+    return float(np.mean(aucs))
+
+
+def naive_coverage_counts(x, y, radius, masks):
+    """Pixels of each (R, H, W) mask within ``radius`` of any point, by brute force."""
+    _, h, w = masks.shape
+    yy, xx = np.mgrid[:h, :w]
+    near = np.zeros((h, w), bool)
+    for cx, cy in zip(x, y, strict=True):
+        if np.isfinite(cx) and np.isfinite(cy):
+            near |= (xx - cx) ** 2 + (yy - cy) ** 2 <= radius * radius
+    return (masks & near[None]).sum(axis=(1, 2))

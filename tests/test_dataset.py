@@ -92,3 +92,11 @@ def test_unknown_table_and_bad_filter_are_input_errors(both, tmp_path):
     with pytest.raises(InputError, match="not a gazekit dataset"):
         open_dataset(tmp_path)
     assert isinstance(to_expression({"reader": ["R1", "R2"]}), pc.Expression)
+
+
+def test_flat_dataset_resolves_corpus_and_reader_filters_through_recordings(both):
+    flat, part = both
+    got = _sorted(flat.fixations(filter={"reader": "R1", "corpus": "toy"}, source="tracker"))
+    want = _sorted(part.fixations(filter={"reader": "R1"}, source="tracker"))
+    assert got["recording_id"].tolist() == want["recording_id"].tolist() == ["rec00", "rec03"]
+    assert len(flat.samples(filter={"reader": "R2"})) == len(part.samples(filter={"reader": "R2"}))

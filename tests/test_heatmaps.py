@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from gazekit import heatmaps, schemas
 from gazekit.anatomy import Atlas
 from gazekit.errors import InputError
-from tests.reference_heatmaps import naive_heatmap
+from tests.reference_heatmaps import naive_coverage_counts, naive_heatmap
 
 
 def _fix(xs, ys, durs, onsets=None):
@@ -25,7 +25,7 @@ def _fix(xs, ys, durs, onsets=None):
 @settings(max_examples=25, deadline=None)
 @given(
     st.lists(
-        st.tuples(st.floats(-15, 95), st.floats(-15, 75), st.floats(50, 900)),
+        st.tuples(st.floats(-5, 85), st.floats(-5, 65), st.floats(50, 900)),
         min_size=1,
         max_size=12,
     ),
@@ -163,3 +163,20 @@ def test_save_heatmaps_npz_and_stats_parquet(tmp_path):
         _fix([4.0], [4.0], [100.0]), atlas, recording_id="r", coverage_radius=1, coverage_unit="px"
     )
     assert heatmaps.write_region_stats(st_, tmp_path / "s.parquet").exists()
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.lists(st.tuples(st.floats(-10, 50), st.floats(-10, 40)), min_size=0, max_size=8),
+    st.floats(0.0, 12.0),
+    st.integers(0, 2**32 - 1),
+)
+def test_coverage_kernel_matches_brute_force(pts, radius, seed):
+    from gazekit.heatmaps._kernels import coverage_counts
+
+    masks = np.random.default_rng(seed).random((4, 30, 40)) > 0.6
+    atlas = Atlas(masks, ("a", "b", "c", "d"))
+    x = np.array([p[0] for p in pts] + [np.nan])
+    y = np.array([p[1] for p in pts] + [1.0])
+    got = coverage_counts(x, y, radius, atlas.code_map(), 4)
+    np.testing.assert_array_equal(got, naive_coverage_counts(x, y, radius, masks))

@@ -81,3 +81,18 @@ def test_anatomy_command_lists_regions_and_converts_template(tmp_path):
     assert res.exit_code == 0, res.output
     assert "right_upper_zone" in res.output and "parent=right_lung" in res.output
     assert Atlas.load(tmp_path / "t.npz").shape == (200, 200)
+
+
+def test_heatmap_on_a_dataset_finds_image_atlas_and_geometry(tmp_path):
+    from gazekit.synthetic import simulate_corpus
+    from gazekit.synthetic.export import write_sessions
+
+    ds = tmp_path / "ds"
+    write_sessions(list(simulate_corpus(1, seed=2, n_readers=1, image_size=256)), ds, "parquet")
+    res = CliRunner().invoke(
+        cli, ["heatmap", str(ds / "events.parquet"), "-o", str(tmp_path / "o")]
+    )
+    assert res.exit_code == 0, res.output
+    st = read_frame(tmp_path / "o" / "region_stats.parquet")
+    assert st["image_id"].notna().all() and st["coverage_radius_px"].iloc[0] > 1
+    assert len(st) == 17 and st["fixation_count"].sum() > 0

@@ -20,7 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gazekit import schemas
-from gazekit.errors import GazekitError, SchemaError
+from gazekit.errors import GazekitError, InputError, SchemaError
 from gazekit.geometry import Geometry
 from gazekit.io.parquet import read_frame, write_table
 from gazekit.pipeline import (
@@ -335,13 +335,21 @@ def test_process_pool_and_dask_local_cluster_match_the_sync_run(tmp_path):
     runs["sync"] = s
     s = run_pipeline([src], tmp_path / "proc", stages=CHAIN, scheduler="processes", workers=2)
     runs["processes"] = s
+    sched_file = tmp_path / "scheduler.json"
     with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
-    ) as cluster:
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
+        scheduler_kwargs={"scheduler_file": str(sched_file)},
+    ) as cluster:  # fmt: skip
         address = cluster.scheduler_address.replace("tcp://", "dask://")
         runs["dask"] = run_pipeline(
             [src], tmp_path / "dask", stages=CHAIN, scheduler=address, max_in_flight=3
         )
+        by_file = run_pipeline([src], tmp_path / "file", stages=[DETECT], scheduler_file=sched_file)
+        assert by_file.workers == 2 and (by_file.recordings_done, by_file.recordings_failed) == (
+            8,
+            1,
+        )
+        assert runs["dask"].dashboard and runs["dask"].dashboard.startswith("http")
     assert runs["dask"].workers == 2 and runs["processes"].workers == 2
     for name, s in runs.items():
         assert (s.recordings_done, s.recordings_failed) == (8, 1), name
@@ -468,6 +476,8 @@ def test_anatomy_stage_writes_region_stats_and_heatmaps_from_simulated_atlases(
         alone.sort_values(key).reset_index(drop=True),
         stats.sort_values(key).reset_index(drop=True),
     )
+    with pytest.raises(InputError, match="holds arrays"):
+        d.table("heatmaps")
     heat = d.arrays("heatmaps", stats["recording_id"].iloc[0])
     assert heat["per_region"].shape[-1] == len(heat["names"])
     assert abs(float(heat["heatmap"].sum()) - 1.0) < 1e-4

@@ -7,7 +7,7 @@ import pytest
 
 from gazekit.errors import InputError
 from gazekit.metrics import saliency as S
-from tests.reference_heatmaps import naive_auc_judd
+from tests.reference_heatmaps import naive_auc_judd, naive_auc_splits
 
 
 def test_nss_golden_two_pixel_map():
@@ -48,6 +48,22 @@ def test_auc_judd_matches_loop_transcription_of_mit_code():
         fmap = np.zeros(s.size)
         fmap[idx] = 1
         assert S.auc_judd(s, fmap.reshape(s.shape)) == pytest.approx(naive_auc_judd(s, idx))
+
+
+@pytest.mark.parametrize(
+    "n_pos", [pytest.param(3, id="few_fixations"), pytest.param(40, id="many_fixations")]
+)
+def test_vectorised_threshold_sweep_matches_per_split_mit_loop(n_pos):
+    rng = np.random.default_rng(n_pos)
+    pos, neg = rng.random(n_pos) ** 0.5, rng.random((n_pos, 100)) * 0.8
+    assert S._auc_split_thresholds(pos, neg, 0.1) == pytest.approx(naive_auc_splits(pos, neg, 0.1))
+
+
+def test_auc_rank_golden_with_ties():
+    s = np.array([[0.0, 1.0, 1.0, 2.0]])
+    # fixation on a 1.0 pixel: 1 pixel below, 2 equal -> (1 + 0.5 * 2) / 4
+    assert S.auc_rank(s, ([1.0], [0.0])) == pytest.approx(0.5)
+    assert S.auc_rank(s, ([3.0], [0.0])) == pytest.approx(3.5 / 4)
 
 
 def test_auc_borji_and_shuffled_high_for_peaked_map():
@@ -143,3 +159,18 @@ def test_against_pysaliency_nss_cc_sim(maps, monkeypatch):
     # pysaliency SIM has no min-max step: compare on maps with minimum 0
     a0, b0 = a - a.min(), b - b.min()
     assert S.sim(a0, b0) == pytest.approx(pm.SIM(a0, b0), rel=1e-9)
+
+
+def test_against_pysaliency_kld_and_rank_auc(maps, monkeypatch):
+    pm = _pysaliency_metrics(monkeypatch)
+    from pysaliency.roc import general_roc
+
+    a, b, xs, ys = maps
+    # MIT_KLDiv(prediction, empirical) uses the MIT eps as log and quotient regulariser
+    assert S.kld(a, b) == pytest.approx(pm.MIT_KLDiv(a, b), rel=1e-6)
+    # pysaliency's AUC is the exact rank AUC against all pixels (gazekit's auc_rank);
+    # AUC-Judd's trapezoids over N_fix thresholds exceed it by about 1 / (2 N_fix)
+    pos = a[ys.astype(int), xs.astype(int)]
+    auc_ref = general_roc(np.ascontiguousarray(pos), np.ascontiguousarray(a.ravel()))[0]
+    assert S.auc_rank(a, (xs, ys)) == pytest.approx(auc_ref, rel=1e-9)
+    assert S.auc_judd(a, (xs, ys)) - auc_ref == pytest.approx(1 / (2 * xs.size), abs=0.01)

@@ -377,23 +377,29 @@ def windowed(
     fixations: pd.DataFrame,
     shape: tuple[int, int],
     windows: Sequence[tuple[float, float]],
+    *,
+    weight: str = "duration",
     **kwargs: Any,
 ) -> np.ndarray:
     """Heatmaps of the fixations overlapping each time window.
 
     A fixation contributes the part of its duration inside ``[start, end)`` ms (with
-    ``weight="count"``, 1 if it overlaps at all).
+    ``weight="count"``, 1 if it overlaps at all). ``kwargs`` go to :func:`heatmap`
+    (``sigma``, ``unit``, ``geometry``, ``normalize``, ``downsample``).
 
     Returns
     -------
     (K, H', W') ndarray of float64
         One map per window (all zeros when no fixation overlaps).
     """
-    weight = kwargs.pop("weight", "duration")
+    if weight not in WEIGHTS:
+        raise InputError(f"weight must be one of {WEIGHTS}, got {weight!r}")
     x, y, w = fixation_arrays(fixations, weight="count")
-    if not {"onset_ms", "offset_ms"} <= set(fixations.columns):
-        if "onset_ms" not in fixations.columns or "duration_ms" not in fixations.columns:
-            raise InputError("time windows need onset_ms and offset_ms (or duration_ms)")
+    cols = set(fixations.columns)
+    if "onset_ms" not in cols or not ({"offset_ms", "duration_ms"} & cols):
+        raise InputError(
+            "time windows need onset_ms and offset_ms (or duration_ms)", column="onset_ms"
+        )
     fx = fixations[fixations["event"] == "fixation"] if "event" in fixations.columns else fixations
     on = fx["onset_ms"].to_numpy(dtype=np.float64)
     off = (

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from gazekit.errors import InputError
+from gazekit.heatmaps._kernels import coverage_counts
 from gazekit.heatmaps.density import fixation_arrays, heatmap, region_mass, stacked
 
 log = logging.getLogger(__name__)
@@ -30,22 +31,13 @@ def coverage_radius_px(radius: float = 1.0, unit: str = "deg", geometry: Any = N
 
 def _coverage(x: np.ndarray, y: np.ndarray, atlas: Any, radius_px: float) -> np.ndarray:
     """(R,) fraction of each region's pixels within ``radius_px`` of any point."""
-    h, w = atlas.shape
-    disc = np.zeros((h, w), dtype=bool)
-    ok = np.isfinite(x) & np.isfinite(y)
-    r = max(float(radius_px), 0.0)
-    for cx, cy in zip(x[ok], y[ok], strict=True):
-        r0, r1 = max(int(np.ceil(cy - r)), 0), min(int(np.floor(cy + r)) + 1, h)
-        c0, c1 = max(int(np.ceil(cx - r)), 0), min(int(np.floor(cx + r)) + 1, w)
-        if r0 >= r1 or c0 >= c1:
-            continue
-        yy = (np.arange(r0, r1) - cy)[:, None]
-        xx = (np.arange(c0, c1) - cx)[None, :]
-        disc[r0:r1, c0:c1] |= yy * yy + xx * xx <= r * r
-    # region bits of the covered pixels only (the atlas's cached bit-set map)
-    codes = atlas.code_map()[disc]
-    bits = np.arange(len(atlas.names), dtype=np.uint64)
-    hit = ((codes[:, None] >> bits[None, :]) & np.uint64(1)).sum(axis=0)
+    hit = coverage_counts(
+        np.ascontiguousarray(x, np.float64),
+        np.ascontiguousarray(y, np.float64),
+        max(float(radius_px), 0.0),
+        atlas.code_map(),
+        len(atlas.names),
+    )
     areas = atlas.area_array()
     return np.divide(hit, areas, out=np.zeros(len(areas)), where=areas > 0)
 
@@ -221,6 +213,27 @@ def reader_agreement(stats: pd.DataFrame, value: str = "dwell_share") -> pd.Data
             {"image_id": image_id, "n_readers": m, "mean_pairwise_r": r_mean, "kendall_w": w}
         )
     return pd.DataFrame(rows)
+
+
+def recording_info(path: PathLike) -> dict[str, dict[str, Any]]:
+    """Geometry, image and reader of each recording of a dataset's ``recordings.parquet``.
+
+    Returns
+    -------
+    dict of recording_id -> {"geometry": Geometry, "image_id": str or None, "reader_id": str or None}
+    """
+    from gazekit.geometry import Geometry
+    from gazekit.io.parquet import read_frame
+
+    df = read_frame(path)
+    out: dict[str, dict[str, Any]] = {}
+    for row in df.to_dict("records"):
+        out[str(row["recording_id"])] = {
+            "geometry": Geometry.from_dict(row),
+            "image_id": None if pd.isna(row.get("image_id")) else str(row["image_id"]),
+            "reader_id": None if pd.isna(row.get("reader_id")) else str(row["reader_id"]),
+        }
+    return out
 
 
 def save_heatmaps(path: PathLike, heat: np.ndarray, atlas: Any = None, **extra: Any) -> Path:

@@ -18,6 +18,11 @@ from gazekit.errors import InputError
 
 PathLike = str | os.PathLike[str]
 
+#: Largest side (px) of the coloured overlay raster; figures never show more.
+MAX_OVERLAY = 1024
+#: Largest side (px) of a small-multiple panel.
+PANEL_PX = 384
+
 
 def _pyplot() -> Any:
     import matplotlib
@@ -88,22 +93,31 @@ def plot_heatmap(
     shape = tuple(np.asarray(image).shape[:2]) if image is not None else heat.shape
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 6 * shape[0] / shape[1]), dpi=120)
-    h = _upsample(np.asarray(heat, dtype=np.float64), shape)  # type: ignore[arg-type]
+    # colour the overlay on a grid of at most MAX_OVERLAY px a side (a figure never shows
+    # more), placed with ``extent`` on the image's pixel grid
+    k = min(1.0, MAX_OVERLAY / max(shape))
+    grid = (max(1, round(shape[0] * k)), max(1, round(shape[1] * k)))
+    extent = (-0.5, shape[1] - 0.5, shape[0] - 0.5, -0.5)
+    h = _upsample(np.asarray(heat, dtype=np.float32), grid)  # type: ignore[arg-type]
     mx = float(h.max())
-    rel = h / mx if mx > 0 else h
+    rel = np.clip(h / mx, 0.0, 1.0) if mx > 0 else h
     _show_image(ax, image, shape)  # type: ignore[arg-type]
     cm = plt.get_cmap(cmap)
-    rgba = cm(rel)
-    rgba[..., 3] = np.where(rel >= threshold, alpha * np.clip(rel, 0, 1) ** 0.7, 0.0)
-    ax.imshow(rgba, interpolation="antialiased")
+    rgba = cm(rel, bytes=True)
+    rgba[..., 3] = np.where(rel >= threshold, 255 * alpha * rel**0.7, 0.0).astype(np.uint8)
+    ax.imshow(rgba, interpolation="antialiased", extent=extent)
+    yy = (np.arange(grid[0]) + 0.5) * shape[0] / grid[0] - 0.5
+    xx = (np.arange(grid[1]) + 0.5) * shape[1] / grid[1] - 0.5
     if contours and mx > 0:
-        ax.contour(rel, levels=[0.25, 0.5, 0.75], colors="white", linewidths=0.6, alpha=0.7)
+        ax.contour(xx, yy, rel, levels=[0.25, 0.5, 0.75], colors="white", linewidths=0.6, alpha=0.7)
     if atlas is not None and outline is not None:
         default = tuple(n for n in ("right_lung", "left_lung", "heart") if n in atlas)
         names = outline or default or tuple(n for n in atlas.names if atlas.parents.get(n) is None)
         for n in names:
-            m = _upsample(atlas.mask(n).astype(np.float32), shape)  # type: ignore[arg-type]
-            ax.contour(m, levels=[0.5], colors="#80deea", linewidths=0.7, alpha=0.8)
+            m = _upsample(atlas.mask(n).astype(np.float32), grid)  # type: ignore[arg-type]
+            ax.contour(xx, yy, m, levels=[0.5], colors="#80deea", linewidths=0.7, alpha=0.8)
+    ax.set_xlim(extent[0], extent[1])
+    ax.set_ylim(extent[2], extent[3])
     if colorbar:
         import matplotlib as mpl
 
@@ -161,10 +175,24 @@ def plot_per_region(
         nrows, ncols, figsize=(panel_size * ncols, panel_size * aspect * nrows + 0.4), dpi=110,
         squeeze=False,
     )  # fmt: skip
+    # panels are small: draw them on a grid of at most PANEL_PX a side
+    k = min(1.0, PANEL_PX / max(shape))
+    g = (max(1, round(shape[0] * k)), max(1, round(shape[1] * k)))
+    small = None
+    if image is not None:
+        import cv2
+
+        small = cv2.resize(
+            np.asarray(image, np.float32), (g[1], g[0]), interpolation=cv2.INTER_AREA
+        )
     for ax, name, m in zip(axes.flat, names, maps, strict=False):
-        plot_heatmap(m, image, ax, cmap=cmap, contours=False, colorbar=False, threshold=0.01)
+        mg = _upsample(np.asarray(m, np.float32), g)  # type: ignore[arg-type]
+        plot_heatmap(mg, small, ax, cmap=cmap, contours=False, colorbar=False, threshold=0.01)
+        if small is None:
+            ax.set_xlim(-0.5, g[1] - 0.5)
+            ax.set_ylim(g[0] - 0.5, -0.5)
         if atlas is not None and name in atlas:
-            mm = _upsample(atlas.mask(name).astype(np.float32), shape)  # type: ignore[arg-type]
+            mm = _upsample(atlas.mask(name).astype(np.float32), g)  # type: ignore[arg-type]
             ax.contour(mm, levels=[0.5], colors="#80deea", linewidths=0.6)
         label = name.replace("_", " ")
         if shares is not None and name in shares:
