@@ -1,0 +1,366 @@
+"""Scanpath similarity metrics: MultiMatch, ScanMatch, SED, sequence score, SemSS, STDE.
+
+Input convention
+----------------
+A scanpath is either an ``(N, 3)`` array of ``x_px, y_px, duration_s`` (one row per
+fixation, pixels and seconds) or a DataFrame with columns ``x_px, y_px, duration_ms``
+(milliseconds). Both are converted by :func:`as_scanpath` to float64 ``(N, 3)`` with
+durations in seconds. Symbol-based metrics (:func:`sequence_score`, :func:`semss`,
+:func:`sed_labels`) take a sequence of labels (e.g. the anatomy region per fixation).
+
+MultiMatch variant
+------------------
+gazekit reports the full five dimensions of multimatch-gaze 0.1.3 (vector, direction,
+length, position, duration), without padding short scanpaths: a scanpath with fewer
+than 3 fixations gives NaN on every dimension. Simplification is not implemented
+(multimatch-gaze's default is off as well).
+
+All metrics are registered in :data:`METRICS` (``METRICS.get("scanmatch")(p, q)``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from gazekit.errors import InputError
+from gazekit.metrics._scanpath_kernels import levenshtein, min_cost_path, nw_score
+from gazekit.registry import Registry
+
+METRICS: Registry[Any] = Registry("scanpath metric")
+
+MULTIMATCH_DIMENSIONS = ("vector", "direction", "length", "position", "duration")
+
+
+def as_scanpath(scanpath: Any, name: str = "scanpath") -> np.ndarray:
+    """Convert a scanpath to a float64 ``(N, 3)`` array of ``x_px, y_px, duration_s``.
+
+    Parameters
+    ----------
+    scanpath : ndarray (N, 3) or DataFrame
+        Array rows ``x_px, y_px, duration_s``; or a DataFrame with ``x_px, y_px,
+        duration_ms``.
+    name : str
+        Used in error messages.
+
+    Raises
+    ------
+    InputError
+        Wrong shape, missing columns or non-finite values.
+    """
+    if isinstance(scanpath, pd.DataFrame):
+        missing = [c for c in ("x_px", "y_px", "duration_ms") if c not in scanpath.columns]
+        if missing:
+            raise InputError(f"{name}: DataFrame lacks columns {missing}", column=missing[0])
+        arr = np.column_stack(
+            [
+                scanpath["x_px"].to_numpy(dtype=np.float64),
+                scanpath["y_px"].to_numpy(dtype=np.float64),
+                scanpath["duration_ms"].to_numpy(dtype=np.float64) / 1000.0,
+            ]
+        )
+    else:
+        arr = np.asarray(scanpath, dtype=np.float64)
+        if arr.ndim != 2 or arr.shape[1] != 3:
+            raise InputError(
+                f"{name}: expected shape (N, 3) [x_px, y_px, duration_s], got {arr.shape}"
+            )
+    if not np.all(np.isfinite(arr)):
+        row = int(np.nonzero(~np.all(np.isfinite(arr), axis=1))[0][0])
+        raise InputError(f"{name}: non-finite value in fixation {row}", line=row)
+    if np.any(arr[:, 2] < 0):
+        raise InputError(f"{name}: negative fixation duration", column="duration")
+    return arr
+
+
+def _symbols(a: Sequence[Any], b: Sequence[Any]) -> tuple[np.ndarray, np.ndarray, int]:
+    """Map two label sequences onto shared int64 codes."""
+    codes: dict[Any, int] = {}
+    out = []
+    for seq in (a, b):
+        out.append(np.array([codes.setdefault(s, len(codes)) for s in seq], dtype=np.int64))
+    return out[0], out[1], max(len(codes), 1)
+
+
+def _repeat_by_duration(
+    labels: np.ndarray, durations_s: np.ndarray, bin_ms: float, mode: str
+) -> np.ndarray:
+    """Repeat each label ``round`` (half away from zero, as MATLAB) or ``int`` of ``duration / bin`` times.
+
+    A 1e-9 tolerance keeps e.g. 0.15 s / 50 ms at 3 despite binary rounding.
+    """
+    ratio = np.asarray(durations_s, dtype=np.float64) * 1000.0 / bin_ms
+    reps = np.floor(ratio + 0.5 + 1e-9) if mode == "round" else np.floor(ratio + 1e-9)
+    return np.repeat(labels, reps.astype(np.int64))
+
+
+# --------------------------------------------------------------------- MultiMatch
+@METRICS.register("multimatch")
+def multimatch(
+    p: Any, q: Any, *, screen_size: tuple[float, float] = (1280.0, 720.0)
+) -> dict[str, float]:
+    """MultiMatch similarity (Jarodzka et al. 2010; Dewhurst et al. 2012).
+
+    Saccades are the vectors between consecutive fixations; they are aligned by the
+    cheapest monotone path through the matrix of vector-difference norms (Dijkstra on
+    the alignment DAG, computed as a dynamic programme). Each dimension is the median
+    over aligned pairs, normalised as in multimatch-gaze 0.1.3.
+
+    Parameters
+    ----------
+    p, q : scanpath
+        See :func:`as_scanpath`; at least 3 fixations each, else all NaN.
+    screen_size : (width_px, height_px), default (1280, 720)
+        Normalises vector (by 2·diagonal), length and position (by diagonal).
+
+    Returns
+    -------
+    dict
+        ``vector, direction, length, position, duration`` in [0, 1] (1 = identical).
+    """
+    a = as_scanpath(p, "p")
+    b = as_scanpath(q, "q")
+    if len(a) < 3 or len(b) < 3:
+        return dict.fromkeys(MULTIMATCH_DIMENSIONS, math.nan)
+    diag = math.hypot(float(screen_size[0]), float(screen_size[1]))
+    va = np.diff(a[:, :2], axis=0)
+    vb = np.diff(b[:, :2], axis=0)
+    cost = np.hypot(va[:, None, 0] - vb[None, :, 0], va[:, None, 1] - vb[None, :, 1])
+    path = min_cost_path(cost)
+    i, j = path[:, 0], path[:, 1]
+    vec = cost[i, j]
+    ta = np.mod(np.arctan2(va[:, 1], va[:, 0]), 2 * np.pi)[i]
+    tb = np.mod(np.arctan2(vb[:, 1], vb[:, 0]), 2 * np.pi)[j]
+    dth = np.abs(ta - tb)
+    dth = np.where(dth > np.pi, 2 * np.pi - dth, dth)
+    dlen = np.abs(np.hypot(va[i, 0], va[i, 1]) - np.hypot(vb[j, 0], vb[j, 1]))
+    dpos = np.hypot(a[i, 0] - b[j, 0], a[i, 1] - b[j, 1])
+    da, db = a[i, 2], b[j, 2]
+    dmax = np.maximum(np.abs(da), np.abs(db))
+    ddur = np.divide(np.abs(da - db), dmax, out=np.zeros_like(dmax), where=dmax > 0)
+    return {
+        "vector": float(1 - np.median(vec) / (2 * diag)),
+        "direction": float(1 - np.median(dth) / np.pi),
+        "length": float(1 - np.median(dlen) / diag),
+        "position": float(1 - np.median(dpos) / diag),
+        "duration": float(1 - np.median(ddur)),
+    }
+
+
+# ---------------------------------------------------------------------- ScanMatch
+def grid_labels(scanpath: Any, *, size: tuple[float, float], bins: tuple[int, int]) -> np.ndarray:
+    """Grid cell index (row-major, ``row * Xbin + col``) of each fixation.
+
+    Parameters
+    ----------
+    scanpath : scanpath
+        See :func:`as_scanpath`.
+    size : (width_px, height_px)
+        Stimulus size; points outside are clipped to the border cells.
+    bins : (Xbin, Ybin)
+        Number of columns and rows.
+    """
+    a = as_scanpath(scanpath)
+    xb, yb = int(bins[0]), int(bins[1])
+    col = np.clip(np.floor(a[:, 0] / size[0] * xb), 0, xb - 1).astype(np.int64)
+    row = np.clip(np.floor(a[:, 1] / size[1] * yb), 0, yb - 1).astype(np.int64)
+    return row * xb + col
+
+
+def scanmatch_substitution(bins: tuple[int, int], threshold: float) -> np.ndarray:
+    """ScanMatch substitution matrix: ``threshold − Euclidean grid distance``, shape (X·Y, X·Y)."""
+    xb, yb = int(bins[0]), int(bins[1])
+    cols = np.tile(np.arange(xb), yb)
+    rows = np.repeat(np.arange(yb), xb)
+    d = np.hypot(cols[:, None] - cols[None, :], rows[:, None] - rows[None, :])
+    return threshold - d
+
+
+@METRICS.register("scanmatch")
+def scanmatch(
+    p: Any,
+    q: Any,
+    *,
+    size: tuple[float, float] = (320.0, 240.0),
+    bins: tuple[int, int] = (16, 12),
+    threshold: float = 3.5,
+    temporal_bin_ms: float | None = 50.0,
+    gap: float = 0.0,
+) -> float:
+    """ScanMatch score (Cristino et al. 2010) in [0, 1] for non-negative alignments.
+
+    Parameters
+    ----------
+    p, q : scanpath
+        See :func:`as_scanpath` (coordinates in the ``size`` frame).
+    size : (width_px, height_px), default (320, 240)
+    bins : (Xbin, Ybin), default (16, 12)
+    threshold : float, default 3.5
+        Substitution = threshold − grid distance.
+    temporal_bin_ms : float or None, default 50
+        Each label repeats ``round(duration_ms / temporal_bin_ms)`` times; None = once.
+    gap : float, default 0
+
+    Returns
+    -------
+    float
+        ``max(F) / (max(Sub) · max(len))``; NaN when both sequences are empty.
+    """
+    a = as_scanpath(p, "p")
+    b = as_scanpath(q, "q")
+    la = grid_labels(a, size=size, bins=bins)
+    lb = grid_labels(b, size=size, bins=bins)
+    if temporal_bin_ms is not None:
+        la = _repeat_by_duration(la, a[:, 2], temporal_bin_ms, "round")
+        lb = _repeat_by_duration(lb, b[:, 2], temporal_bin_ms, "round")
+    n = max(len(la), len(lb))
+    if n == 0:
+        return math.nan
+    sub = scanmatch_substitution(bins, threshold)
+    return float(nw_score(la, lb, sub, float(gap)) / (sub.max() * n))
+
+
+# ---------------------------------------------------------------------------- SED
+@METRICS.register("sed")
+def sed(
+    p: Any, q: Any, *, size: tuple[float, float] = (320.0, 240.0), bins: tuple[int, int] = (5, 5)
+) -> int:
+    """String-edit (Levenshtein) distance between grid-cell strings, not normalised.
+
+    Parameters
+    ----------
+    size : (width_px, height_px), default (320, 240)
+    bins : (Xbin, Ybin), default (5, 5)
+    """
+    return int(
+        levenshtein(grid_labels(p, size=size, bins=bins), grid_labels(q, size=size, bins=bins))
+    )
+
+
+def sed_labels(a: Sequence[Any], b: Sequence[Any]) -> int:
+    """Levenshtein distance between two label sequences (e.g. anatomy regions per fixation)."""
+    x, y, _ = _symbols(a, b)
+    return int(levenshtein(x, y))
+
+
+# ----------------------------------------------------------- sequence score, SemSS
+def sequence_score(
+    a: Sequence[Any],
+    b: Sequence[Any],
+    *,
+    durations_a: Any = None,
+    durations_b: Any = None,
+    bin_ms: float = 50.0,
+) -> float:
+    """Sequence score: Needleman–Wunsch (match 1, mismatch 0, gap 0) / longer length.
+
+    Parameters
+    ----------
+    a, b : sequence of hashable
+        Symbol per fixation (cluster id, anatomy region, grid cell...).
+    durations_a, durations_b : array of float (seconds), optional
+        When both given, the duration-aware variant: each symbol repeats
+        ``int(t / bin_ms)`` times.
+    bin_ms : float, default 50
+
+    Returns
+    -------
+    float in [0, 1]; NaN when both (expanded) sequences are empty.
+    """
+    x, y, k = _symbols(a, b)
+    if durations_a is not None and durations_b is not None:
+        da = np.asarray(durations_a, dtype=np.float64)
+        db = np.asarray(durations_b, dtype=np.float64)
+        if da.shape != x.shape or db.shape != y.shape:
+            raise InputError("sequence_score: durations must match the symbol sequences in length")
+        x = _repeat_by_duration(x, da, bin_ms, "int")
+        y = _repeat_by_duration(y, db, bin_ms, "int")
+    n = max(len(x), len(y))
+    if n == 0:
+        return math.nan
+    return float(nw_score(x, y, np.eye(k), 0.0) / n)
+
+
+@METRICS.register("semss")
+def semss(
+    labels_p: Sequence[Any],
+    labels_q: Sequence[Any],
+    *,
+    durations_p: Any = None,
+    durations_q: Any = None,
+    bin_ms: float = 50.0,
+) -> float:
+    """Semantic sequence score: :func:`sequence_score` on semantic labels (anatomy regions)."""
+    return sequence_score(
+        labels_p, labels_q, durations_a=durations_p, durations_b=durations_q, bin_ms=bin_ms
+    )
+
+
+@METRICS.register("sequence_score")
+def sequence_score_grid(
+    p: Any,
+    q: Any,
+    *,
+    size: tuple[float, float] = (320.0, 240.0),
+    bins: tuple[int, int] = (5, 5),
+    duration_aware: bool = False,
+    bin_ms: float = 50.0,
+) -> float:
+    """Sequence score on grid-cell symbols of two coordinate scanpaths (see :func:`sequence_score`)."""
+    a = as_scanpath(p, "p")
+    b = as_scanpath(q, "q")
+    la = grid_labels(a, size=size, bins=bins)
+    lb = grid_labels(b, size=size, bins=bins)
+    if duration_aware:
+        return sequence_score(la, lb, durations_a=a[:, 2], durations_b=b[:, 2], bin_ms=bin_ms)
+    return sequence_score(la, lb)
+
+
+# --------------------------------------------------------------------------- STDE
+def tde(reference: np.ndarray, candidate: np.ndarray, k: int) -> float:
+    """Time-delay-embedding distance for window length ``k``.
+
+    For each length-``k`` window of ``candidate``, the smallest distance to any
+    window of ``reference``; distance = ‖per-fixation Euclidean distances‖₂ / k.
+    Returns the mean of these minima (inputs: (N, 2) normalised coordinates).
+    """
+    wr = np.lib.stride_tricks.sliding_window_view(reference, (k, 2))[:, 0]
+    wc = np.lib.stride_tricks.sliding_window_view(candidate, (k, 2))[:, 0]
+    per = np.sqrt(((wc[:, None] - wr[None, :]) ** 2).sum(-1))  # (nc, nr, k)
+    d = np.sqrt((per**2).sum(-1)) / k
+    return float(d.min(axis=1).mean())
+
+
+@METRICS.register("stde")
+def stde(
+    reference: Any,
+    candidate: Any,
+    *,
+    image_size: tuple[float, float] = (320.0, 240.0),
+    k_max: int = 5,
+) -> float:
+    """Scaled time-delay embedding similarity: mean over k = 1..K of exp(−TDE_k).
+
+    Parameters
+    ----------
+    reference, candidate : scanpath
+        See :func:`as_scanpath`; only coordinates are used.
+    image_size : (width_px, height_px), default (320, 240)
+        Coordinates are divided by ``max(image_size)``.
+    k_max : int, default 5
+        Largest window; clipped to the shorter scanpath length.
+
+    Returns
+    -------
+    float in (0, 1]; 1 for identical scanpaths, NaN if either is empty.
+    """
+    a = as_scanpath(reference, "reference")[:, :2] / max(image_size)
+    b = as_scanpath(candidate, "candidate")[:, :2] / max(image_size)
+    kk = min(int(k_max), len(a), len(b))
+    if kk < 1:
+        return math.nan
+    return float(np.mean([math.exp(-tde(a, b, k)) for k in range(1, kk + 1)]))

@@ -1,0 +1,303 @@
+"""Scanpath metrics: hand-computed golden cases, kernel references, properties, multimatch-gaze."""
+
+from __future__ import annotations
+
+import heapq
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from gazekit.errors import GazekitError, InputError
+from gazekit.metrics import scanpath as sp
+from gazekit.metrics._scanpath_kernels import levenshtein, min_cost_path, nw_score
+
+
+# ----------------------------------------------------------- plain Python references
+def ref_nw(a, b, sub, gap):
+    n, m = len(a), len(b)
+    f = [[0.0] * (m + 1) for _ in range(n + 1)]
+    for i in range(n + 1):
+        f[i][0] = gap * i
+    for j in range(m + 1):
+        f[0][j] = gap * j
+    for i in range(1, n + 1):
+        for j in range(1, m + 1):
+            f[i][j] = max(
+                f[i - 1][j - 1] + sub[a[i - 1]][b[j - 1]], f[i - 1][j] + gap, f[i][j - 1] + gap
+            )
+    return f[n][m]
+
+
+def ref_levenshtein(a, b):
+    prev = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        cur = [i]
+        for j, y in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (x != y)))
+        prev = cur
+    return prev[-1]
+
+
+def ref_dijkstra(cost):
+    """Dijkstra over the right/down/diagonal DAG; returns (path cost, path)."""
+    n, m = cost.shape
+    dist = {(0, 0): 0.0}
+    prev = {}
+    heap = [(0.0, 0, 0)]
+    done = set()
+    while heap:
+        d, i, j = heapq.heappop(heap)
+        if (i, j) in done:
+            continue
+        done.add((i, j))
+        for di, dj in ((0, 1), (1, 0), (1, 1)):
+            u, v = i + di, j + dj
+            if u < n and v < m:
+                nd = d + cost[u, v]
+                if nd < dist.get((u, v), math.inf):
+                    dist[(u, v)] = nd
+                    prev[(u, v)] = (i, j)
+                    heapq.heappush(heap, (nd, u, v))
+    node, path = (n - 1, m - 1), [(n - 1, m - 1)]
+    while node != (0, 0):
+        node = prev[node]
+        path.append(node)
+    return dist[(n - 1, m - 1)], path[::-1]
+
+
+symbols = arrays(np.int64, st.integers(0, 12), elements=st.integers(0, 4))
+
+
+@settings(max_examples=60, deadline=None)
+@given(a=symbols, b=symbols, gap=st.sampled_from([0.0, -0.5]))
+def test_nw_kernel_agrees_with_python_reference(a, b, gap):
+    sub = np.arange(25, dtype=np.float64).reshape(5, 5) % 7 - 2.0
+    assert nw_score(a, b, sub, gap) == pytest.approx(ref_nw(a, b, sub.tolist(), gap))
+
+
+@settings(max_examples=60, deadline=None)
+@given(a=symbols, b=symbols)
+def test_levenshtein_kernel_agrees_with_python_reference(a, b):
+    assert levenshtein(a, b) == ref_levenshtein(a.tolist(), b.tolist())
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    cost=arrays(
+        np.float64,
+        st.tuples(st.integers(1, 8), st.integers(1, 8)),
+        elements=st.floats(0, 100, allow_nan=False),
+    )
+)
+def test_min_cost_path_agrees_with_dijkstra_reference(cost):
+    path = min_cost_path(cost)
+    ref_cost, ref_path = ref_dijkstra(cost)
+    got_cost = float(cost[path[1:, 0], path[1:, 1]].sum())
+    assert got_cost == pytest.approx(ref_cost, abs=1e-9)
+    assert tuple(path[0]) == (0, 0) and tuple(path[-1]) == (cost.shape[0] - 1, cost.shape[1] - 1)
+    steps = np.diff(path, axis=0)
+    assert np.all((steps >= 0) & (steps <= 1)) and np.all(steps.sum(axis=1) >= 1)
+    if len(np.unique(cost)) == cost.size:  # no ties: same path
+        assert [tuple(p) for p in path] == ref_path
+
+
+# --------------------------------------------------------------------- MultiMatch
+P3 = np.array([[0.0, 0.0, 0.2], [100.0, 0.0, 0.2], [100.0, 100.0, 0.4]])
+Q3 = np.array([[0.0, 0.0, 0.2], [100.0, 0.0, 0.4], [100.0, 200.0, 0.4]])
+
+
+def test_multimatch_hand_worked_three_fixations():
+    # saccades (100,0),(0,100) vs (100,0),(0,200): diagonal alignment, diffs 0 and 100
+    got = sp.multimatch(P3, Q3, screen_size=(1000, 1000))
+    diag = math.hypot(1000, 1000)
+    assert got["vector"] == pytest.approx(1 - 50 / (2 * diag))
+    assert got["direction"] == pytest.approx(1.0)
+    assert got["length"] == pytest.approx(1 - 50 / diag)
+    assert got["position"] == pytest.approx(1.0)
+    assert got["duration"] == pytest.approx(1 - 0.25)
+
+
+def test_multimatch_identical_scanpaths_score_one_on_every_dimension():
+    got = sp.multimatch(Q3, Q3)
+    assert list(got) == list(sp.MULTIMATCH_DIMENSIONS)
+    assert all(v == pytest.approx(1.0) for v in got.values())
+
+
+def test_multimatch_short_scanpath_gives_nan_not_padding():
+    got = sp.multimatch(P3[:2], Q3)
+    assert all(math.isnan(v) for v in got.values())
+
+
+def test_dataframe_input_uses_milliseconds():
+    df = pd.DataFrame({"x_px": Q3[:, 0], "y_px": Q3[:, 1], "duration_ms": Q3[:, 2] * 1000})
+    assert sp.multimatch(P3, df, screen_size=(1000, 1000)) == pytest.approx(
+        sp.multimatch(P3, Q3, screen_size=(1000, 1000))
+    )
+
+
+def test_bad_scanpath_raises_input_error():
+    with pytest.raises(InputError, match="shape"):
+        sp.multimatch(np.zeros((4, 2)), Q3)
+    with pytest.raises(InputError, match="non-finite"):
+        sp.scanmatch(np.array([[1.0, np.nan, 0.1]]), Q3)
+    with pytest.raises(InputError, match="lacks columns"):
+        sp.stde(pd.DataFrame({"x_px": [1.0]}), Q3)
+
+
+def _random_path(rng, n, w=1280, h=720):
+    return np.column_stack([rng.uniform(0, w, n), rng.uniform(0, h, n), rng.uniform(0.05, 0.6, n)])
+
+
+def test_multimatch_matches_multimatch_gaze_package():
+    mm = pytest.importorskip("multimatch_gaze")
+    rng = np.random.default_rng(7)
+    dt = [("start_x", "f8"), ("start_y", "f8"), ("duration", "f8")]
+    for _ in range(40):
+        p, q = _random_path(rng, rng.integers(3, 15)), _random_path(rng, rng.integers(3, 15))
+        want = mm.docomparison(
+            np.rec.fromarrays(p.T, dtype=dt),
+            np.rec.fromarrays(q.T, dtype=dt),
+            screensize=[1280, 720],
+        )
+        got = sp.multimatch(p, q, screen_size=(1280, 720))
+        np.testing.assert_allclose(list(got.values()), want, rtol=0, atol=1e-12)
+
+
+paths = st.integers(3, 12).flatmap(
+    lambda n: arrays(
+        np.float64,
+        (n, 3),
+        elements=st.floats(0.01, 300, allow_nan=False),
+    )
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(p=paths, q=paths)
+def test_multimatch_bounded_and_one_on_identity(p, q):
+    got = sp.multimatch(p, q, screen_size=(320, 240))
+    for k in (
+        "vector",
+        "direction",
+        "duration",
+    ):  # length/position may exceed a screen smaller than the data
+        assert -1e-12 <= got[k] <= 1 + 1e-12
+    assert all(v == pytest.approx(1.0) for v in sp.multimatch(p, p).values())
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(3, 12), m=st.integers(3, 12))
+def test_multimatch_symmetric_when_alignment_is_unique(seed, n, m):
+    # continuous random scanpaths have no cost ties, so the alignment is unique
+    rng = np.random.default_rng(seed)
+    p, q = _random_path(rng, n), _random_path(rng, m)
+    got, back = sp.multimatch(p, q), sp.multimatch(q, p)
+    assert list(got.values()) == pytest.approx(list(back.values()), abs=1e-12)
+
+
+# ---------------------------------------------------------------------- ScanMatch
+def test_scanmatch_hand_computed_without_temporal_bins():
+    # 2x1 grid on a 2x1 image, threshold 2 -> Sub = [[2, 1], [1, 2]]
+    p = np.array([[0.5, 0.5, 0.1], [1.5, 0.5, 0.05]])
+    q = np.array([[1.5, 0.5, 0.1]])
+    np.testing.assert_array_equal(sp.scanmatch_substitution((2, 1), 2.0), [[2.0, 1.0], [1.0, 2.0]])
+    got = sp.scanmatch(p, q, size=(2, 1), bins=(2, 1), threshold=2.0, temporal_bin_ms=None)
+    assert got == pytest.approx(2 / (2 * 2))
+
+
+def test_scanmatch_temporal_bins_repeat_labels_by_rounded_duration():
+    # p -> [0, 0, 1] (100 ms, 50 ms); q -> [1, 1]; best: (0,1)+(1,1) = 1 + 2 = 3
+    p = np.array([[0.5, 0.5, 0.1], [1.5, 0.5, 0.05]])
+    q = np.array([[1.5, 0.5, 0.1]])
+    got = sp.scanmatch(p, q, size=(2, 1), bins=(2, 1), threshold=2.0, temporal_bin_ms=50)
+    assert got == pytest.approx(3 / (2 * 3))
+    # 75 ms rounds half away from zero to 2 bins, as MATLAB's round
+    assert len(sp._repeat_by_duration(np.array([4]), np.array([0.075]), 50.0, "round")) == 2
+
+
+@settings(max_examples=40, deadline=None)
+@given(p=paths, q=paths)
+def test_scanmatch_is_symmetric_bounded_and_one_on_identity(p, q):
+    p[:, 2] = np.clip(p[:, 2], 0.05, 1.0)  # 1 to 20 bins of 50 ms each
+    q[:, 2] = np.clip(q[:, 2], 0.05, 1.0)
+    got = sp.scanmatch(p, q)
+    assert 0.0 <= got <= 1.0
+    assert got == pytest.approx(sp.scanmatch(q, p))
+    assert sp.scanmatch(p, p) == pytest.approx(1.0)
+
+
+def test_scanmatch_nan_when_all_fixations_shorter_than_half_a_bin():
+    p = np.array([[1.0, 1.0, 0.02]])
+    assert math.isnan(sp.scanmatch(p, p, temporal_bin_ms=50))
+
+
+# ---------------------------------------------------------------- SED, SS, SemSS
+def test_sed_on_grid_counts_one_deletion():
+    p = np.array([[0.5, 0.5, 0.1], [1.5, 0.5, 0.1], [2.5, 0.5, 0.1]])
+    q = np.array([[0.5, 0.5, 0.1], [2.5, 0.5, 0.1]])
+    assert sp.grid_labels(p, size=(5, 5), bins=(5, 5)).tolist() == [0, 1, 2]
+    assert sp.sed(p, q, size=(5, 5), bins=(5, 5)) == 1
+
+
+def test_sed_on_anatomy_labels():
+    assert sp.sed_labels(["right_lung", "heart", "left_lung"], ["heart", "left_lung", "spine"]) == 2
+
+
+def test_sequence_score_hand_computed():
+    assert sp.sequence_score(list("abc"), list("ac")) == pytest.approx(2 / 3)
+    assert sp.sequence_score(list("abc"), list("xyz")) == 0.0
+
+
+def test_semss_duration_aware_repeats_int_of_50ms_bins():
+    # ['a','b'] @ 100, 50 ms -> a a b ; ['a'] @ 150 ms -> a a a : 2 matches / 3
+    got = sp.semss(["a", "b"], ["a"], durations_p=[0.1, 0.05], durations_q=[0.15])
+    assert got == pytest.approx(2 / 3)
+    with pytest.raises(InputError):
+        sp.semss(["a", "b"], ["a"], durations_p=[0.1], durations_q=[0.15])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    a=st.lists(st.sampled_from("abcd"), max_size=15),
+    b=st.lists(st.sampled_from("abcd"), max_size=15),
+)
+def test_sequence_score_symmetric_bounded_identity(a, b):
+    if not a and not b:
+        assert math.isnan(sp.sequence_score(a, b))
+        return
+    got = sp.sequence_score(a, b)
+    assert 0.0 <= got <= 1.0
+    assert got == sp.sequence_score(b, a)
+    assert sp.sed_labels(a, b) == sp.sed_labels(b, a)
+    if a:
+        assert sp.sequence_score(a, a) == 1.0 and sp.sed_labels(a, a) == 0
+
+
+# --------------------------------------------------------------------------- STDE
+def test_stde_hand_computed_shift():
+    ref = np.array([[0.0, 0.0, 0.1], [10.0, 0.0, 0.1]])
+    cand = ref + np.array([32.0, 0.0, 0.0])
+    tde1 = (0.06875 + 0.1) / 2
+    tde2 = math.sqrt(0.1**2 + 0.1**2) / 2
+    want = (math.exp(-tde1) + math.exp(-tde2)) / 2
+    assert sp.stde(ref, cand, image_size=(320, 240), k_max=2) == pytest.approx(want)
+    assert sp.stde(ref, ref) == 1.0
+
+
+@settings(max_examples=30, deadline=None)
+@given(p=paths, q=paths)
+def test_stde_bounded(p, q):
+    assert 0.0 < sp.stde(p, q) <= 1.0
+
+
+def test_registry_lists_scanpath_metrics():
+    assert {"multimatch", "scanmatch", "sed", "sequence_score", "semss", "stde"} <= set(
+        sp.METRICS.names()
+    )
+    with pytest.raises(GazekitError, match="unknown scanpath metric"):
+        sp.METRICS.get("nope")
