@@ -234,12 +234,20 @@ def step_heatmaps(ctx: DemoContext) -> str:
     return f"{len(tables)} heatmaps → {png.name}; region_stats ({len(stats)} rows), most dwelt: {top.index[0]}"
 
 
+def step_intent(ctx: DemoContext) -> str:
+    """RadHybrid intent labels for the dataset; ``intent.png`` coloured by intended finding."""
+    from gazekit.intent.demo_step import run
+
+    return run(ctx)
+
+
 #: The demo's steps, in order. Add yours with :func:`add_step`.
 STEPS: list[tuple[str, Step]] = [
     ("simulate", step_simulate),
     ("write_egd", step_write_egd),
     ("convert", step_convert),
     ("heatmaps", step_heatmaps),
+    ("intent", step_intent),
     ("figure", step_figure),
 ]
 

@@ -168,6 +168,54 @@ def test_multimatch_matches_multimatch_gaze_package():
         np.testing.assert_allclose(list(got.values()), want, rtol=0, atol=1e-12)
 
 
+def test_multimatch_simplification_merges_collinear_saccades_through_short_fixation():
+    # (100,0) then (100,0) through a 10 ms fixation -> one (200,0) saccade: equals q exactly
+    p = np.array([[0.0, 0.0, 0.2], [100.0, 0.0, 0.01], [200.0, 0.0, 0.2], [200.0, 100.0, 0.2]])
+    q = np.array([[0.0, 0.0, 0.2], [200.0, 0.0, 0.2], [200.0, 100.0, 0.2]])
+    kw = {
+        "amplitude_threshold_px": 150.0,
+        "direction_threshold_deg": 45.0,
+        "duration_threshold_s": 0.05,
+    }
+    assert all(v == pytest.approx(1.0) for v in sp.multimatch(p, q, **kw).values())
+    assert sp.multimatch(p, q)["vector"] < 1.0  # off by default
+    with pytest.raises(InputError, match="all three"):
+        sp.multimatch(p, q, amplitude_threshold_px=150.0)
+
+
+def test_multimatch_simplified_matches_multimatch_gaze_grouping():
+    mm = pytest.importorskip("multimatch_gaze")
+    rng = np.random.default_rng(3)
+    dt = [("start_x", "f8"), ("start_y", "f8"), ("duration", "f8")]
+    compared = 0
+    for _ in range(60):
+        p, q = _random_path(rng, rng.integers(3, 15)), _random_path(rng, rng.integers(3, 15))
+        p[:, 2] -= 0.04
+        q[:, 2] -= 0.04
+        try:
+            want = mm.docomparison(
+                np.rec.fromarrays(p.T, dtype=dt),
+                np.rec.fromarrays(q.T, dtype=dt),
+                screensize=[1280, 720],
+                grouping=True,
+                TDir=45.0,
+                TDur=0.3,
+                TAmp=400.0,
+            )
+        except (IndexError, ValueError):  # multimatch-gaze crashes on some inputs
+            continue
+        got = sp.multimatch(
+            p,
+            q,
+            amplitude_threshold_px=400.0,
+            direction_threshold_deg=45.0,
+            duration_threshold_s=0.3,
+        )
+        np.testing.assert_allclose(list(got.values()), want, rtol=0, atol=1e-12)
+        compared += 1
+    assert compared > 40
+
+
 paths = st.integers(3, 12).flatmap(
     lambda n: arrays(
         np.float64,

@@ -12,14 +12,15 @@ MultiMatch variant
 ------------------
 gazekit reports the full five dimensions of multimatch-gaze 0.1.3 (vector, direction,
 length, position, duration), without padding short scanpaths: a scanpath with fewer
-than 3 fixations gives NaN on every dimension. Simplification is not implemented
-(multimatch-gaze's default is off as well).
+than 3 fixations gives NaN on every dimension. Simplification (multimatch-gaze's
+``grouping``) is off by default and ported rule for rule when thresholds are given.
 
 All metrics are registered in :data:`METRICS` (``METRICS.get("scanmatch")(p, q)``).
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -99,9 +100,101 @@ def _repeat_by_duration(
 
 
 # --------------------------------------------------------------------- MultiMatch
+def _angle_deg(x1: float, y1: float, x2: float, y2: float) -> float:
+    n = math.hypot(x1, y1) * math.hypot(x2, y2)
+    if n == 0:
+        return math.inf
+    return math.degrees(math.acos(min(1.0, max(-1.0, (x1 * x2 + y1 * y2) / n))))
+
+
+def _simdir(
+    sac: list[list[float]], dur: list[float], tdir: float, tdur: float
+) -> tuple[list, list]:
+    """One direction-based pass (multimatch-gaze ``simdir``); sac rows are [x, y, lx, ly]."""
+    out_s: list[list[float]] = []
+    out_d: list[float] = []
+    i, n = 0, len(sac)
+    while i < n:
+        angle = (
+            _angle_deg(sac[i][2], sac[i][3], sac[i + 1][2], sac[i + 1][3])
+            if i < n - 1
+            else math.inf
+        )
+        if angle < tdir and i < n - 1 and dur[i + 1] < tdur:
+            out_s.append(
+                [sac[i][0], sac[i][1], sac[i][2] + sac[i + 1][2], sac[i][3] + sac[i + 1][3]]
+            )
+            out_d.append(dur[i])
+            i += 2
+        else:
+            out_s.append(list(sac[i]))
+            out_d.append(dur[i])
+            i += 1
+    out_d.append(dur[-1])
+    return out_s, out_d
+
+
+def _simlen(
+    sac: list[list[float]], dur: list[float], tamp: float, tdur: float
+) -> tuple[list, list]:
+    """One amplitude-based pass (multimatch-gaze ``simlen``, including its last-saccade rule)."""
+    out_s: list[list[float]] = []
+    out_d: list[float] = []
+    i, n = 0, len(sac)
+    while i < n:
+        rho = math.hypot(sac[i][2], sac[i][3])
+        if i == n - 1:
+            if rho < tamp and (dur[-1] < tdur or dur[-2] < tdur) and out_s:
+                # the last saccade merges into the previous output saccade
+                out_s[-1][2] = sac[-2][2] + sac[-1][2]
+                out_s[-1][3] = sac[-2][3] + sac[-1][3]
+                out_d.insert(len(out_s), dur[i - 1])
+                i += 1
+                continue
+        elif rho < tamp and (dur[i + 1] < tdur or dur[i] < tdur):
+            out_s.append(
+                [sac[i][0], sac[i][1], sac[i][2] + sac[i + 1][2], sac[i][3] + sac[i + 1][3]]
+            )
+            out_d.append(dur[i])
+            i += 2
+            continue
+        out_s.append(list(sac[i]))
+        out_d.insert(len(out_s) - 1, dur[i])
+        i += 1
+    out_d.append(dur[-1])
+    return out_s, out_d
+
+
+def _vectors(
+    a: np.ndarray, simplify: tuple[float, float, float] | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Saccade table (x, y, lx, ly) and fixation durations, optionally simplified."""
+    sac = np.column_stack([a[:-1, 0], a[:-1, 1], np.diff(a[:, 0]), np.diff(a[:, 1])])
+    dur = a[:, 2]
+    if simplify is None:
+        return sac, dur
+    tamp, tdir, tdur = simplify
+    s_l, d_l = sac.tolist(), dur.tolist()
+    prev = len(d_l)
+    while True:
+        s_l, d_l = _simdir(s_l, d_l, tdir, tdur)
+        s_l, d_l = _simlen(s_l, d_l, tamp, tdur)
+        if len(d_l) == prev:
+            return np.asarray(s_l, dtype=np.float64).reshape(-1, 4), np.asarray(
+                d_l, dtype=np.float64
+            )
+        prev = len(d_l)
+
+
 @METRICS.register("multimatch")
 def multimatch(
-    p: Any, q: Any, *, screen_size: tuple[float, float] = (1280.0, 720.0)
+    p: Any,
+    q: Any,
+    *,
+    screen_size: tuple[float, float] = (1280.0, 720.0),
+    amplitude_threshold_px: float | None = None,
+    direction_threshold_deg: float | None = None,
+    duration_threshold_s: float | None = None,
 ) -> dict[str, float]:
     """MultiMatch similarity (Jarodzka et al. 2010; Dewhurst et al. 2012).
 
@@ -116,6 +209,9 @@ def multimatch(
         See :func:`as_scanpath`; at least 3 fixations each, else all NaN.
     screen_size : (width_px, height_px), default (1280, 720)
         Normalises vector (by 2·diagonal), length and position (by diagonal).
+    amplitude_threshold_px, direction_threshold_deg, duration_threshold_s : float, optional
+        Scanpath simplification (multimatch-gaze ``grouping``; its documented example
+        is 150 px, 45°, 0.05 s). Off (None) by default; all three are needed to turn it on.
 
     Returns
     -------
@@ -126,9 +222,14 @@ def multimatch(
     b = as_scanpath(q, "q")
     if len(a) < 3 or len(b) < 3:
         return dict.fromkeys(MULTIMATCH_DIMENSIONS, math.nan)
+    thr = (amplitude_threshold_px, direction_threshold_deg, duration_threshold_s)
+    if any(t is not None for t in thr) and any(t is None for t in thr):
+        raise InputError("multimatch: give all three simplification thresholds or none")
+    simplify = None if thr[0] is None else (float(thr[0]), float(thr[1]), float(thr[2]))  # type: ignore[arg-type]
+    sa, da_all = _vectors(a, simplify)
+    sb, db_all = _vectors(b, simplify)
     diag = math.hypot(float(screen_size[0]), float(screen_size[1]))
-    va = np.diff(a[:, :2], axis=0)
-    vb = np.diff(b[:, :2], axis=0)
+    va, vb = sa[:, 2:], sb[:, 2:]
     cost = np.hypot(va[:, None, 0] - vb[None, :, 0], va[:, None, 1] - vb[None, :, 1])
     path = min_cost_path(cost)
     i, j = path[:, 0], path[:, 1]
@@ -138,8 +239,8 @@ def multimatch(
     dth = np.abs(ta - tb)
     dth = np.where(dth > np.pi, 2 * np.pi - dth, dth)
     dlen = np.abs(np.hypot(va[i, 0], va[i, 1]) - np.hypot(vb[j, 0], vb[j, 1]))
-    dpos = np.hypot(a[i, 0] - b[j, 0], a[i, 1] - b[j, 1])
-    da, db = a[i, 2], b[j, 2]
+    dpos = np.hypot(sa[i, 0] - sb[j, 0], sa[i, 1] - sb[j, 1])
+    da, db = da_all[i], db_all[j]
     dmax = np.maximum(np.abs(da), np.abs(db))
     ddur = np.divide(np.abs(da - db), dmax, out=np.zeros_like(dmax), where=dmax > 0)
     return {
@@ -171,13 +272,18 @@ def grid_labels(scanpath: Any, *, size: tuple[float, float], bins: tuple[int, in
     return row * xb + col
 
 
-def scanmatch_substitution(bins: tuple[int, int], threshold: float) -> np.ndarray:
-    """ScanMatch substitution matrix: ``threshold − Euclidean grid distance``, shape (X·Y, X·Y)."""
-    xb, yb = int(bins[0]), int(bins[1])
+@functools.lru_cache(maxsize=32)
+def _substitution(xb: int, yb: int, threshold: float) -> np.ndarray:
     cols = np.tile(np.arange(xb), yb)
     rows = np.repeat(np.arange(yb), xb)
-    d = np.hypot(cols[:, None] - cols[None, :], rows[:, None] - rows[None, :])
-    return threshold - d
+    sub = threshold - np.hypot(cols[:, None] - cols[None, :], rows[:, None] - rows[None, :])
+    sub.flags.writeable = False
+    return sub
+
+
+def scanmatch_substitution(bins: tuple[int, int], threshold: float) -> np.ndarray:
+    """ScanMatch substitution matrix: ``threshold − Euclidean grid distance``, shape (X·Y, X·Y)."""
+    return _substitution(int(bins[0]), int(bins[1]), float(threshold)).copy()
 
 
 @METRICS.register("scanmatch")
@@ -220,7 +326,7 @@ def scanmatch(
     n = max(len(la), len(lb))
     if n == 0:
         return math.nan
-    sub = scanmatch_substitution(bins, threshold)
+    sub = _substitution(int(bins[0]), int(bins[1]), float(threshold))
     return float(nw_score(la, lb, sub, float(gap)) / (sub.max() * n))
 
 
