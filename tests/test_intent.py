@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gazekit.errors import InputError
 from gazekit.geometry import Geometry
@@ -328,3 +332,21 @@ def test_dataset_and_cli_on_synthetic_export(tmp_path):
     assert res.exit_code == 0, res.output
     assert (ds / "intent_labels.parquet").is_file()
     assert "labelled:" in res.output
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    xy=st.lists(st.tuples(st.floats(-50, 600), st.floats(-50, 600)), min_size=0, max_size=30),
+    t_dict=st.floats(0, 8000),
+    regime=st.sampled_from(["radseq", "radexplore", "radhybrid"]),
+)
+def test_property_one_row_per_fixation_and_vocabulary_labels(xy, t_dict, regime):
+    fx = fixations([(i * 250, x, y) for i, (x, y) in enumerate(xy)])
+    tr = transcript([("Cardiomegaly and a nodule.", t_dict)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", IntentWarning)
+        out = label_fixations(fx, tr, findings([HEART, NODULE]), regime)
+    assert len(out) == len(xy)
+    assert {lab for v in out["labels"] for lab in v} <= {"cardiomegaly", "lung_lesion"}
+    seq = out["phase"] == "seq"
+    assert all(len(v) == 1 for v in out.loc[seq.fillna(False), "labels"])
