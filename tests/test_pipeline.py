@@ -508,3 +508,27 @@ def test_a_dying_worker_process_fails_its_units_and_the_rerun_finishes_them(tmp_
     s = run_pipeline([src], ds, stages=[stage])
     assert s.recordings_failed == 0
     assert sorted(set(tables(ds, "events")["recording_id"])) == [f"rec{i:02d}" for i in range(6)]
+
+
+def test_intent_stage_matches_label_dataset_on_the_same_fixations(synthetic_corpus, tmp_path):
+    from gazekit.dataset import open_dataset
+    from gazekit.intent import label_dataset
+
+    ds = tmp_path / "ds"
+    params = {"intent": {"regime": "radexplore", "fixations": "tracker"}}
+    s = run_pipeline([synthetic_corpus], ds, stages=["intent"], params=params)
+    assert (s.recordings_done, s.recordings_failed) == (4, 0), s.failures
+    got = open_dataset(ds).table("intent_labels").drop(columns=["corpus", "reader"])
+    want = label_dataset(synthetic_corpus, "radexplore", source="tracker")
+    key = ["recording_id", "fixation_index"]
+    got = got.sort_values(key).reset_index(drop=True)
+    want = want.sort_values(key).reset_index(drop=True)
+    assert len(got) == len(want) > 0
+    assert got["labels"].map(list).tolist() == want["labels"].map(list).tolist()
+    assert (got["regime"] == "radexplore").all()
+    # changing the regime recomputes the intent stage only
+    s = run_pipeline(
+        [synthetic_corpus], ds, stages=["intent"], params={"intent": {"regime": "radseq"}}
+    )
+    assert s.stage_recordings == {"intent": 4}
+    assert (open_dataset(ds).table("intent_labels")["regime"] == "radseq").all()

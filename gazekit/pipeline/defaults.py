@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 DEFAULT_CHAIN: tuple[tuple[str, str], ...] = (
     ("events", "gazekit.events"),
     ("anatomy", "gazekit.heatmaps"),
+    ("intent", "gazekit.intent"),
 )
 
 
@@ -101,7 +102,10 @@ def _fixations(tables: Mapping[str, pd.DataFrame], which: str) -> pd.DataFrame:
     if events is not None:
         events = events.drop_duplicates(subset=["source", "method", "event", "onset_ms"])
     if events is None or not len(events):
-        return pd.DataFrame({"x_px": [], "y_px": [], "onset_ms": [], "duration_ms": []})
+        return pd.DataFrame(
+            {"x_px": [], "y_px": [], "onset_ms": [], "offset_ms": [], "duration_ms": []},
+            dtype=float,
+        )
     fix = events[events["event"] == "fixation"]
     if which == "auto":
         which = "detected" if (fix["source"] == "detected").any() else "tracker"
@@ -191,5 +195,51 @@ STAGES.add(
             "save_heatmaps": False,
             "atlas_tag": "",
         },
+    ),
+)
+
+
+def intent_stage(
+    inputs: StageInput,
+    *,
+    regime: str = "radhybrid",
+    fixations: str = "auto",
+    margin_deg: float | None = None,
+) -> dict[str, pd.DataFrame]:
+    """Label the recording's fixations with diagnostic intention.
+
+    Uses the detected fixations when an events stage ran (the tracker's otherwise),
+    the recording's transcript and findings, and :func:`gazekit.intent.label_fixations`
+    in ``regime`` (``radseq``, ``radexplore`` or ``radhybrid``).
+    """
+    import warnings
+
+    from gazekit import intent
+
+    rec = inputs.recording
+    fix = _fixations(inputs.tables, fixations)
+    transcript = inputs.tables.get("transcripts", rec.transcript)
+    findings = inputs.tables.get("findings", rec.findings)
+    params = (
+        intent.IntentParams() if margin_deg is None else intent.IntentParams(margin_deg=margin_deg)
+    )
+    with warnings.catch_warnings():
+        # A recording without a transcript gets no RadSeq labels: expected in a corpus.
+        warnings.simplefilter("ignore", intent.IntentWarning)
+        labels = intent.label_fixations(
+            fix, transcript, findings, regime, geometry=rec.geometry, params=params,
+            recording_id=rec.recording_id, corpus=rec.corpus if rec.corpus in ("egd", "reflacx") else None,
+        )  # fmt: skip
+    return {"intent_labels": labels}
+
+
+STAGES.add(
+    "intent",
+    Stage(
+        "intent",
+        intent_stage,
+        {"intent_labels": "intent_labels"},
+        uses=("events",),
+        defaults={"regime": "radhybrid", "fixations": "auto", "margin_deg": None},
     ),
 )
