@@ -22,6 +22,8 @@ def data_file(tmp_path: Path):
     def _copy(name: str) -> Path:
         src = DATA / name
         dst = tmp_path / name
+        if dst.exists():
+            return dst
         dst.parent.mkdir(parents=True, exist_ok=True)
         if src.is_dir():
             shutil.copytree(src, dst)

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import dataclasses
 import io
-import json
 import logging
 import os
 import zipfile
@@ -30,9 +29,10 @@ import cv2
 import numpy as np
 import pandas as pd
 
-from gazekit import schemas
-from gazekit._version import __version__
 from gazekit.errors import GazekitError
+from gazekit.io.dataset_dir import concat_tables as _concat
+from gazekit.io.dataset_dir import write_dataset_tables as _write_tables
+from gazekit.io.dataset_dir import write_samples_file as _write_samples
 from gazekit.io.parquet import atomic_open, write_table
 from gazekit.recording import Recording
 from gazekit.synthetic.session import Session
@@ -67,64 +67,6 @@ def write_masks(masks: np.ndarray, names: Iterable[str], path: str | os.PathLike
             info.compress_type = zipfile.ZIP_DEFLATED
             zf.writestr(info, bio.getvalue())
     return Path(path)
-
-
-def _concat(frames: list[pd.DataFrame], kind: str) -> pd.DataFrame | Any:
-    frames = [f for f in frames if f is not None and len(f)]
-    if not frames:
-        return schemas.get(kind).empty()
-    return pd.concat(frames, ignore_index=True)
-
-
-def _write_samples(rec: Recording, out: Path) -> dict[str, Any]:
-    """Write one recording's samples file; return its ``recordings`` table row."""
-    write_table(
-        rec.samples, out / "samples" / f"{rec.recording_id}.parquet", "samples", rec.provenance()
-    )
-    return rec.metadata()
-
-
-def _write_tables(
-    rows: list[dict[str, Any]],
-    recordings: list[Recording],
-    out: Path,
-    parameters: dict[str, Any] | None,
-) -> None:
-    """The per-dataset tables and ``manifest.json`` (samples files are written already)."""
-    write_table(pd.DataFrame(rows), out / "recordings.parquet", "recordings")
-    write_table(_concat([r.events for r in recordings], "events"), out / "events.parquet", "events")
-    write_table(
-        _concat([r.transcript for r in recordings], "transcripts"),
-        out / "transcripts.parquet",
-        "transcripts",
-    )
-    write_table(
-        _concat([r.findings for r in recordings], "findings"), out / "findings.parquet", "findings"
-    )
-    manifest = {
-        "gazekit_version": __version__,
-        "created_by": "gazekit.synthetic",
-        "schema_versions": {
-            k: schemas.get(k).version
-            for k in ("samples", "recordings", "events", "transcripts", "findings")
-        },
-        "recordings": [r["recording_id"] for r in rows],
-        "parameters": parameters or {},
-    }
-    with atomic_open(out / "manifest.json", "w", encoding="utf-8") as fh:
-        json.dump(schemas.jsonable(manifest), fh, indent=2, sort_keys=True)
-
-
-def write_dataset(
-    recordings: list[Recording],
-    outdir: str | os.PathLike[str],
-    parameters: dict[str, Any] | None = None,
-) -> Path:
-    """Write recordings in the gazekit dataset layout (what ``gazekit convert`` produces)."""
-    out = Path(outdir)
-    rows = [_write_samples(rec, out) for rec in recordings]
-    _write_tables(rows, recordings, out, parameters)
-    return out
 
 
 def _write_image(s: Session, out: Path, seen: set[str]) -> None:

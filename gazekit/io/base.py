@@ -1,0 +1,136 @@
+"""Reader and writer plug-in registries, and format auto-detection.
+
+A reader is an object with a ``name``, ``sniff(path) -> bool`` (cheap look at the
+file name and first bytes) and ``read(path, **options) -> list[Recording]``. A writer
+is a function ``write(recordings, outdir, **options) -> list[Path]``. Modules
+register themselves in :data:`READERS` / :data:`WRITERS`; :func:`read` picks the
+reader by name or by sniffing.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Protocol
+
+from gazekit.errors import InputError
+from gazekit.recording import Recording
+from gazekit.registry import Registry
+
+
+class Reader(Protocol):
+    """What a format reader provides."""
+
+    name: str
+
+    def sniff(self, path: Path) -> bool:
+        """Whether ``path`` looks like this format."""
+        ...
+
+    def read(self, path: Path, **options: Any) -> list[Recording]:
+        """Parse ``path`` into recordings."""
+        ...
+
+
+Writer = Callable[..., list[Path]]
+
+READERS: Registry[Reader] = Registry("reader")
+WRITERS: Registry[Writer] = Registry("writer")
+
+
+def head_text(path: str | os.PathLike[str], n_bytes: int = 8192) -> str:
+    """First bytes of a (possibly gzipped) text file, decoded leniently, BOM removed."""
+    path = Path(path)
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read(n_bytes)
+        if raw[:2] == b"\x1f\x8b":
+            with gzip.open(path, "rb") as fh:
+                raw = fh.read(n_bytes)
+    except (OSError, EOFError) as exc:
+        raise InputError(f"cannot read file: {exc}", path=path) from None
+    for bom, enc in (
+        (b"\xef\xbb\xbf", "utf-8"),
+        (b"\xff\xfe", "utf-16-le"),
+        (b"\xfe\xff", "utf-16-be"),
+    ):
+        if raw.startswith(bom):
+            return raw[len(bom) :].decode(enc, errors="replace")
+    return raw.decode("utf-8", errors="replace")
+
+
+def _ensure_loaded() -> None:
+    # Importing the format modules registers them.
+    import importlib
+
+    for mod in ("eyelink", "egd", "reflacx", "tobii", "generic"):
+        try:
+            importlib.import_module(f"gazekit.io.{mod}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"gazekit.io.{mod}":
+                raise
+
+
+def detect_format(path: str | os.PathLike[str]) -> str:
+    """Name of the reader that recognises ``path``.
+
+    Raises
+    ------
+    InputError
+        When no reader recognises the file, listing the known formats.
+    """
+    _ensure_loaded()
+    path = Path(path)
+    if not path.exists():
+        raise InputError("no such file or directory", path=path)
+    for name in READERS.names():
+        if name == "generic":
+            continue
+        if READERS.get(name).sniff(path):
+            return name
+    raise InputError(
+        f"unknown format (known: {', '.join(READERS.names())}); pass --format, and for a plain "
+        "CSV/TSV use --format generic with --map t=...,x=...,y=...",
+        path=path,
+    )
+
+
+def read(path: str | os.PathLike[str], fmt: str | None = None, **options: Any) -> list[Recording]:
+    """Read a recording file or corpus folder into :class:`~gazekit.recording.Recording` objects.
+
+    Parameters
+    ----------
+    path : path-like
+    fmt : str, optional
+        Reader name (``egd``, ``reflacx``, ``asc``, ``tobii``, ``generic``); detected when omitted.
+    **options
+        Passed to the reader (e.g. screen geometry, column map).
+    """
+    _ensure_loaded()
+    name = fmt or detect_format(path)
+    return READERS.get(name).read(Path(path), **options)
+
+
+def write(
+    recordings: list[Recording], outdir: str | os.PathLike[str], fmt: str, **options: Any
+) -> list[Path]:
+    """Write recordings in a tracker/corpus format (``egd``, ``reflacx``, ``asc``, ...)."""
+    _ensure_loaded()
+    return WRITERS.get(fmt)(recordings, Path(outdir), **options)
+
+
+def events_table(rows: Any) -> Any:
+    """An ``events`` table (pandas) from rows/frame, missing numeric columns as NaN."""
+    import numpy as np
+    import pandas as pd
+
+    from gazekit import schemas
+
+    df = pd.DataFrame(rows)
+    schema = schemas.get("events")
+    for col in schema.columns:
+        if col.name not in df:
+            df[col.name] = np.nan if col.type.startswith("float") else None
+    return schema.conform(df[schema.names]).to_pandas()

@@ -1,0 +1,449 @@
+"""EGD-CXR (Gazepoint GP3, ~60 Hz): ``eye_gaze.csv``, ``fixations.csv``, transcripts.
+
+Layout of a corpus folder (as PhysioNet's egd-cxr 1.0.0 releases it)::
+
+    eye_gaze.csv            raw samples of every session and image (37 columns)
+    fixations.csv           Gazepoint fixations, one row stamped at each fixation's end
+    master_sheet.csv        dicom_id, path, ..., image_top/bottom/left/right_pad, ...
+    audio_segmentation_transcripts/<dicom_id>/transcript.json
+
+Conventions of this reader:
+
+* one recording per (``SESSION_ID``, ``DICOM_ID``); ``reader_id = "R<SESSION_ID>"`` (EGD
+  has one radiologist; sessions are kept apart), ``recording_id = "<dicom_id>-<reader_id>"``;
+* samples from ``BPOGX/BPOGY`` (best point of gaze, fraction of the 1920×1080 screen),
+  valid where ``BPOGV == 1``; pupil = mean of the valid ``LPMM/RPMM`` (mm);
+* the displayed image's placement comes from the ``master_sheet.csv`` paddings, and its
+  pixel size from the corpus's own ``X_ORIGINAL`` mapping (least squares over the
+  on-image rows), so gaze is stored in DICOM pixels (frame ``image``); without
+  paddings the frame is ``screen``;
+* screen size in mm and viewing distance are not published: defaults 531 × 298 mm (a
+  24-inch 16:9 monitor) at 711 mm (the corpus's "about 28 inches"); override with the
+  ``screen_w_mm``, ``screen_h_mm``, ``viewing_distance_mm`` options;
+* transcript phrase times (s) are relative to the image's first sample.
+
+A folder whose sub-folders are EGD corpus folders (what :func:`write` produces for several
+readers) is read as their union.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from gazekit import schemas
+from gazekit.errors import InputError
+from gazekit.geometry import Geometry
+from gazekit.io._csv import check_time, read_delimited
+from gazekit.io.base import READERS, WRITERS, head_text
+from gazekit.io.parquet import atomic_open
+from gazekit.recording import Recording
+
+log = logging.getLogger(__name__)
+
+COLUMNS: tuple[str, ...] = (
+    "SESSION_ID", "MEDIA_ID", "DICOM_ID", "CNT", "Time (in secs)", "TIMETICK(f=10000000)",
+    "FPOGX", "FPOGY", "FPOGS", "FPOGD", "FPOGID", "FPOGV", "BPOGX", "BPOGY", "BPOGV",
+    "LPCX", "LPCY", "LPD", "LPS", "LPV", "RPCX", "RPCY", "RPD", "RPS", "RPV",
+    "BKID", "BKDUR", "BKPMIN", "LPMM", "LPMMV", "RPMM", "RPMMV", "SACCADE_MAG", "SACCADE_DIR",
+    "VID_FRAME", "X_ORIGINAL", "Y_ORIGINAL",
+)  # fmt: skip
+NUMERIC = tuple(c for c in COLUMNS if c not in ("SESSION_ID", "MEDIA_ID", "DICOM_ID"))
+REQUIRED = ("DICOM_ID", "Time (in secs)", "BPOGX", "BPOGY", "BPOGV")
+PADS = ("image_top_pad", "image_bottom_pad", "image_left_pad", "image_right_pad")
+SCREEN = (1920.0, 1080.0)
+DEFAULT_MM = {"screen_w_mm": 531.0, "screen_h_mm": 298.0, "viewing_distance_mm": 711.0}
+TIME = "Time (in secs)"
+
+
+def _corpus_dirs(path: Path) -> list[Path]:
+    if path.is_file():
+        return [path.parent]
+    if (path / "eye_gaze.csv").is_file() or (path / "eye_gaze.csv.gz").is_file():
+        return [path]
+    return sorted(p for p in path.iterdir() if p.is_dir() and (p / "eye_gaze.csv").is_file())
+
+
+def _gaze_file(folder: Path) -> Path:
+    for name in ("eye_gaze.csv", "eye_gaze.csv.gz"):
+        if (folder / name).is_file():
+            return folder / name
+    raise InputError("no eye_gaze.csv in the EGD folder", path=folder)
+
+
+class EGDReader:
+    """Reader of EGD-CXR corpus folders (or their ``eye_gaze.csv``)."""
+
+    name = "egd"
+
+    def sniff(self, path: Path) -> bool:
+        """An EGD folder, or a CSV whose header is the EGD/Gazepoint header."""
+        if path.is_dir():
+            return bool(_corpus_dirs(path))
+        head = head_text(path, 2048).split("\n", 1)[0]
+        return "FPOGX" in head and "DICOM_ID" in head
+
+    def read(self, path: Path, **options: Any) -> list[Recording]:
+        """Read every recording of the folder(s); see the module docstring."""
+        dirs = _corpus_dirs(path)
+        if not dirs:
+            raise InputError("not an EGD-CXR folder (no eye_gaze.csv)", path=path)
+        recs: list[Recording] = []
+        for folder in dirs:
+            recs.extend(_read_folder(folder, **options))
+        return recs
+
+
+def _master(folder: Path) -> dict[str, dict[str, float]]:
+    for cand in (folder / "master_sheet.csv", folder.parent / "master_sheet.csv"):
+        if cand.is_file():
+            df = read_delimited(cand, required=("dicom_id",), numeric=PADS)
+            if not set(PADS) <= set(df.columns):
+                log.info("%s has no padding columns: gaze kept in the screen frame", cand)
+                return {}
+            return {str(r["dicom_id"]): {k: float(r[k]) for k in PADS} for _, r in df.iterrows()}
+    return {}
+
+
+def _image_size(
+    sx: np.ndarray, sy: np.ndarray, xo: np.ndarray, yo: np.ndarray, pad: dict[str, float]
+) -> tuple[float, float] | None:
+    """Image (w, h) in px from the X_ORIGINAL/Y_ORIGINAL mapping (least squares)."""
+    ok = (xo >= 0) & (yo >= 0) & np.isfinite(sx) & np.isfinite(sy)
+    u = sx[ok] - pad["image_left_pad"]
+    v = sy[ok] - pad["image_top_pad"]
+    if ok.sum() < 2 or float(u @ u) == 0 or float(v @ v) == 0:
+        return None
+    kx, ky = _scale(u, xo[ok]), _scale(v, yo[ok])
+    disp_w = SCREEN[0] - pad["image_left_pad"] - pad["image_right_pad"]
+    disp_h = SCREEN[1] - pad["image_top_pad"] - pad["image_bottom_pad"]
+    return float(np.round(kx * disp_w)), float(np.round(ky * disp_h))
+
+
+def _scale(u: np.ndarray, o: np.ndarray) -> float:
+    """Scale ``k`` with ``o = floor(k u)`` (or ``round``): the middle of the feasible interval.
+
+    Falls back to least squares when neither truncation nor rounding is consistent
+    with every row (noisy or resampled coordinates).
+    """
+    pos = u > 1.0
+    u, o = u[pos], o[pos]
+    for lo_off, hi_off in ((0.0, 1.0), (-0.5, 0.5)):
+        lo = float(np.max((o + lo_off) / u))
+        hi = float(np.min((o + hi_off) / u))
+        if lo <= hi:
+            return (lo + hi) / 2
+    return float(np.polyfit(u, o, 1)[0])
+
+
+def _transcript(folder: Path, dicom_id: str, rid: str) -> pd.DataFrame | None:
+    path = folder / "audio_segmentation_transcripts" / dicom_id / "transcript.json"
+    if not path.is_file():
+        return None
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8-sig"))
+        rows = [
+            {"recording_id": rid, "level": "phrase", "text": str(p["phrase"]),
+             "start_ms": float(p["begin_time"]) * 1000.0, "end_ms": float(p["end_time"]) * 1000.0}
+            for p in doc["time_stamped_text"]
+        ]  # fmt: skip
+    except json.JSONDecodeError as exc:
+        raise InputError(f"invalid JSON ({exc.msg})", path=path, line=exc.lineno) from None
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InputError(
+            f"transcript needs time_stamped_text[{{phrase, begin_time, end_time}}] ({exc})",
+            path=path,
+        ) from None
+    return schemas.get("transcripts").conform(pd.DataFrame(rows)).to_pandas() if rows else None
+
+
+def _read_folder(folder: Path, **options: Any) -> list[Recording]:
+    gaze_path = _gaze_file(folder)
+    df = read_delimited(gaze_path, required=REQUIRED, numeric=NUMERIC)
+    if df.empty:
+        raise InputError("no samples (header only)", path=gaze_path, line=2)
+    df["_line"] = np.arange(2, len(df) + 2)
+    fix_path = folder / "fixations.csv"
+    fix = (
+        read_delimited(fix_path, required=(*REQUIRED, "FPOGS", "FPOGD"), numeric=NUMERIC)
+        if fix_path.is_file()
+        else None
+    )
+    master = _master(folder)
+    mm = {k: float(options.get(k) or v) for k, v in DEFAULT_MM.items()}
+    session = df["SESSION_ID"] if "SESSION_ID" in df else pd.Series("1", index=df.index)
+    df["_session"] = session.fillna("1").astype(str)
+    recs = []
+    for (sess, dicom), g in df.groupby(["_session", "DICOM_ID"], sort=False):
+        recs.append(
+            _recording(folder, gaze_path, g, str(sess), str(dicom), fix, master, mm, options)
+        )
+    return recs
+
+
+def _reader_id(session: str, options: dict[str, Any]) -> str:
+    if options.get("reader_id"):
+        return str(options["reader_id"])
+    s = session[:-2] if re.fullmatch(r"\d+\.0", session) else session
+    return f"R{s}"
+
+
+def _recording(
+    folder: Path, gaze_path: Path, g: pd.DataFrame, session: str, dicom: str,
+    fix: pd.DataFrame | None, master: dict[str, dict[str, float]], mm: dict[str, float],
+    options: dict[str, Any],
+) -> Recording:  # fmt: skip
+    t_s = g[TIME].to_numpy(np.float64)
+    check_time(t_s, gaze_path, TIME, first_line=int(g["_line"].iloc[0]))
+    bad = np.flatnonzero(np.diff(g["_line"].to_numpy()) != 1)
+    if bad.size:
+        log.info("%s: recording %s is interleaved with others", gaze_path, dicom)
+    t0 = float(t_s[0])
+    sx = g["BPOGX"].to_numpy(np.float64) * SCREEN[0]
+    sy = g["BPOGY"].to_numpy(np.float64) * SCREEN[1]
+    valid = (g["BPOGV"].to_numpy(np.float64) == 1) & np.isfinite(sx) & np.isfinite(sy)
+    pad = master.get(dicom)
+    size = None
+    if pad is not None and {"X_ORIGINAL", "Y_ORIGINAL", "FPOGX", "FPOGY"} <= set(g.columns):
+        size = _image_size(
+            g["FPOGX"].to_numpy(np.float64) * SCREEN[0], g["FPOGY"].to_numpy(np.float64) * SCREEN[1],
+            g["X_ORIGINAL"].to_numpy(np.float64), g["Y_ORIGINAL"].to_numpy(np.float64), pad,
+        )  # fmt: skip
+    if pad is not None and size is not None:
+        geom = Geometry(
+            frame="image", screen_w_px=SCREEN[0], screen_h_px=SCREEN[1], **mm,
+            image_w_px=size[0], image_h_px=size[1], image_left_px=pad["image_left_pad"],
+            image_top_px=pad["image_top_pad"],
+            image_disp_w_px=SCREEN[0] - pad["image_left_pad"] - pad["image_right_pad"],
+            image_disp_h_px=SCREEN[1] - pad["image_top_pad"] - pad["image_bottom_pad"],
+        )  # fmt: skip
+    else:
+        geom = Geometry(frame="screen", screen_w_px=SCREEN[0], screen_h_px=SCREEN[1], **mm)
+    x, y = geom.screen_to_image(sx, sy) if geom.frame == "image" else (sx, sy)
+    pupils = np.stack(
+        [
+            np.where(g[c + "V"].to_numpy(np.float64) == 1, g[c].to_numpy(np.float64), np.nan)
+            if c in g and c + "V" in g else np.full(len(g), np.nan)
+            for c in ("LPMM", "RPMM")
+        ]
+    )  # fmt: skip
+    n_ok = np.isfinite(pupils).sum(axis=0)
+    pupil = np.where(n_ok > 0, np.nansum(pupils, axis=0) / np.maximum(n_ok, 1), np.nan)
+    reader = _reader_id(session, options)
+    rid = f"{dicom}-{reader}"
+    samples = pd.DataFrame(
+        {"t_ms": (t_s - t0) * 1000.0, "x_px": np.where(valid, x, np.nan),
+         "y_px": np.where(valid, y, np.nan), "pupil": pupil, "valid": valid}
+    )  # fmt: skip
+    events = None
+    if fix is not None:
+        f = fix[(fix["DICOM_ID"].astype(str) == dicom)]
+        if "SESSION_ID" in f:
+            f = f[f["SESSION_ID"].fillna("1").astype(str) == session]
+        if len(f):
+            events = _fixation_events(f, geom, rid, t0)
+    return Recording(
+        recording_id=rid, samples=schemas.get("samples").conform(samples).to_pandas(), geometry=geom,
+        corpus="egd", source_file=str(gaze_path), source_format="egd",
+        sampling_rate_hz=60.0, image_id=dicom, reader_id=reader, events=events,
+        transcript=_transcript(folder, dicom, rid), findings=None, t0=t0 * 1000.0,
+        extra={"session_id": session, "pupil_unit": "mm"},
+    )  # fmt: skip
+
+
+def _fixation_events(f: pd.DataFrame, geom: Geometry, rid: str, t0: float) -> pd.DataFrame:
+    sx = f["FPOGX"].to_numpy(np.float64) * SCREEN[0]
+    sy = f["FPOGY"].to_numpy(np.float64) * SCREEN[1]
+    x, y = geom.screen_to_image(sx, sy) if geom.frame == "image" else (sx, sy)
+    onset = (f["FPOGS"].to_numpy(np.float64) - t0) * 1000.0
+    dur = f["FPOGD"].to_numpy(np.float64) * 1000.0
+    n = len(f)
+    ev = pd.DataFrame(
+        {"recording_id": rid, "event": "fixation", "source": "tracker", "method": "gazepoint",
+         "eye": "both", "onset_ms": onset, "offset_ms": onset + dur, "duration_ms": dur,
+         "x_px": x, "y_px": y, "start_x_px": x, "start_y_px": y, "end_x_px": x, "end_y_px": y,
+         "dispersion_px": np.full(n, np.nan), "dispersion_deg": np.full(n, np.nan),
+         "amplitude_px": np.full(n, np.nan), "amplitude_deg": np.full(n, np.nan),
+         "peak_velocity_deg_s": np.full(n, np.nan), "mean_velocity_deg_s": np.full(n, np.nan)}
+    )  # fmt: skip
+    ev = ev.sort_values("onset_ms", kind="stable").reset_index(drop=True)
+    return schemas.get("events").conform(ev).to_pandas()
+
+
+READERS.add("egd", EGDReader())
+
+
+# ---------------------------------------------------------------------------- writer
+
+
+def _fmt(v: np.ndarray, decimals: int) -> np.ndarray:
+    return np.char.mod(f"%.{decimals}f", np.asarray(v, dtype=np.float64))
+
+
+def _session_number(reader_id: str | None, fallback: int) -> int:
+    m = re.search(r"(\d+)$", reader_id or "")
+    return int(m.group(1)) if m else fallback
+
+
+def _gaze_rows(
+    rec: Recording, session: int, media: int, cnt0: int, t_start: float
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The eye_gaze.csv and fixations.csv rows of one recording (as strings)."""
+    g = rec.geometry
+    s = rec.samples
+    n = len(s)
+    t = s["t_ms"].to_numpy(np.float64) / 1000.0 + t_start
+    x = s["x_px"].to_numpy(np.float64)
+    y = s["y_px"].to_numpy(np.float64)
+    sx, sy = g.image_to_screen(x, y) if g.frame == "image" else (x, y)
+    valid = s["valid"].to_numpy(bool) & np.isfinite(sx) & np.isfinite(sy)
+    bx = np.where(valid, sx / SCREEN[0], 0.0)
+    by = np.where(valid, sy / SCREEN[1], 0.0)
+    # FPOG: the running Gazepoint fixation (its centroid, start and elapsed duration)
+    fx, fy, fs, fd = bx.copy(), by.copy(), t.copy(), np.zeros(n)
+    fid = np.zeros(n, dtype=np.int64)
+    fv = np.zeros(n, dtype=np.int64)
+    ev = rec.events
+    fixations = (
+        ev[ev["event"] == "fixation"].sort_values("onset_ms")
+        if ev is not None and len(ev)
+        else None
+    )
+    rows_fix = []
+    if fixations is not None:
+        cx, cy = fixations["x_px"].to_numpy(np.float64), fixations["y_px"].to_numpy(np.float64)
+        csx, csy = g.image_to_screen(cx, cy) if g.frame == "image" else (cx, cy)
+        on = fixations["onset_ms"].to_numpy(np.float64) / 1000.0 + t_start
+        off = fixations["offset_ms"].to_numpy(np.float64) / 1000.0 + t_start
+        k = np.searchsorted(on, t, side="right") - 1
+        inside = (k >= 0) & (t <= off[np.clip(k, 0, None)])
+        kk = k[inside]
+        fx[inside], fy[inside] = csx[kk] / SCREEN[0], csy[kk] / SCREEN[1]
+        fs[inside], fd[inside] = on[kk], t[inside] - on[kk]
+        fid[inside], fv[inside] = kk + 1, 1
+        rows_fix = list(range(len(fixations)))
+    pupil = s["pupil"].to_numpy(np.float64) if "pupil" in s else np.full(n, np.nan)
+    pv = (valid & np.isfinite(pupil)).astype(np.int64)
+    pmm = np.where(pv == 1, pupil, 0.0)
+    if g.frame == "image":
+        xo, yo = g.screen_to_image(fx * SCREEN[0], fy * SCREEN[1])
+        on_img = (
+            (fv == 1)
+            & (xo >= 0)
+            & (yo >= 0)
+            & (xo < (g.image_w_px or 0))
+            & (yo < (g.image_h_px or 0))
+        )
+        xo_s = np.where(on_img, np.floor(np.nan_to_num(xo)).astype(np.int64), -1).astype(str)
+        yo_s = np.where(on_img, np.floor(np.nan_to_num(yo)).astype(np.int64), -1).astype(str)
+    else:
+        xo_s = yo_s = np.full(n, "-1")
+    zeros = np.full(n, "0")
+    cols = {
+        "SESSION_ID": np.full(n, str(session)), "MEDIA_ID": np.full(n, str(media)),
+        "DICOM_ID": np.full(n, str(rec.image_id)), "CNT": (np.arange(n) + cnt0).astype(str),
+        TIME: _fmt(t, 5), "TIMETICK(f=10000000)": np.round(t * 1e7).astype(np.int64).astype(str),
+        "FPOGX": _fmt(fx, 5), "FPOGY": _fmt(fy, 5), "FPOGS": _fmt(fs, 5), "FPOGD": _fmt(fd, 5),
+        "FPOGID": fid.astype(str), "FPOGV": fv.astype(str), "BPOGX": _fmt(bx, 5),
+        "BPOGY": _fmt(by, 5), "BPOGV": valid.astype(np.int64).astype(str),
+        "LPCX": _fmt(np.where(valid, 0.4, 0.0), 5), "LPCY": _fmt(np.where(valid, 0.5, 0.0), 5),
+        "LPD": _fmt(pmm * 10.0, 5), "LPS": _fmt(np.where(valid, 1.0, 0.0), 5), "LPV": pv.astype(str),
+        "RPCX": _fmt(np.where(valid, 0.6, 0.0), 5), "RPCY": _fmt(np.where(valid, 0.5, 0.0), 5),
+        "RPD": _fmt(pmm * 10.0, 5), "RPS": _fmt(np.where(valid, 1.0, 0.0), 5), "RPV": pv.astype(str),
+        "BKID": zeros, "BKDUR": _fmt(np.zeros(n), 5), "BKPMIN": zeros,
+        "LPMM": _fmt(pmm, 5), "LPMMV": pv.astype(str), "RPMM": _fmt(pmm, 5), "RPMMV": pv.astype(str),
+        "SACCADE_MAG": _fmt(np.zeros(n), 5), "SACCADE_DIR": _fmt(np.zeros(n), 5),
+        "VID_FRAME": zeros, "X_ORIGINAL": xo_s, "Y_ORIGINAL": yo_s,
+    }  # fmt: skip
+    gaze = pd.DataFrame(cols, columns=list(COLUMNS))
+    # fixations.csv: the sample row at which each fixation ends, stamped FPOGS + FPOGD
+    if rows_fix:
+        last = np.array(
+            [np.flatnonzero(fid == i + 1)[-1] if (fid == i + 1).any() else -1 for i in rows_fix]
+        )
+        keep = last >= 0
+        fixrows = gaze.iloc[last[keep]].copy()
+        d = (fixations["duration_ms"].to_numpy(np.float64) / 1000.0)[keep]
+        s0 = (fixations["onset_ms"].to_numpy(np.float64) / 1000.0 + t_start)[keep]
+        fixrows["FPOGS"], fixrows["FPOGD"] = _fmt(s0, 5), _fmt(d, 5)
+        fixrows[TIME] = _fmt(s0 + d, 5)
+        fixrows["TIMETICK(f=10000000)"] = np.round((s0 + d) * 1e7).astype(np.int64).astype(str)
+    else:
+        fixrows = gaze.iloc[:0]
+    return gaze, fixrows
+
+
+def _write_csv(df: pd.DataFrame, path: Path) -> None:
+    with atomic_open(path, "w", encoding="utf-8", newline="") as fh:
+        fh.write(",".join(COLUMNS) + "\n")
+        if len(df):
+            fh.write("\n".join(",".join(r) for r in df.to_numpy(dtype=str).tolist()) + "\n")
+
+
+def _write_folder(recs: list[Recording], folder: Path, session: int) -> list[Path]:
+    gaze, fixes, master, written = [], [], [], []
+    cnt, t = 0, 0.0
+    for media, rec in enumerate(recs):
+        g, f = _gaze_rows(rec, session, media, cnt, t)
+        gaze.append(g)
+        fixes.append(f)
+        cnt += len(g)
+        dur = float(rec.samples["t_ms"].iloc[-1]) / 1000.0 if len(rec.samples) else 0.0
+        t += dur + 2.0  # the next image appears two seconds later
+        geo = rec.geometry
+        if geo.frame == "image":
+            left, top = float(geo.image_left_px or 0), float(geo.image_top_px or 0)
+            master.append({
+                "dicom_id": rec.image_id, "path": f"files/{rec.image_id}.dcm", "study_id": "", "patient_id": "",
+                "image_top_pad": round(top), "image_bottom_pad": round(SCREEN[1] - top - (geo.image_disp_h_px or 0)),
+                "image_left_pad": round(left), "image_right_pad": round(SCREEN[0] - left - (geo.image_disp_w_px or 0)),
+            })  # fmt: skip
+        if rec.transcript is not None and len(rec.transcript):
+            tr = rec.transcript
+            doc = {
+                "full_text": " ".join(tr["text"].astype(str)),
+                "time_stamped_text": [
+                    {"phrase": str(r.text), "begin_time": round(float(r.start_ms) / 1000.0, 3),
+                     "end_time": round(float(r.end_ms) / 1000.0, 3)}
+                    for r in tr.itertuples()
+                ],
+            }  # fmt: skip
+            p = folder / "audio_segmentation_transcripts" / str(rec.image_id) / "transcript.json"
+            with atomic_open(p, "w", encoding="utf-8") as fh:
+                json.dump(doc, fh, indent=4)
+            written.append(p)
+    _write_csv(pd.concat(gaze, ignore_index=True), folder / "eye_gaze.csv")
+    _write_csv(pd.concat(fixes, ignore_index=True), folder / "fixations.csv")
+    written += [folder / "eye_gaze.csv", folder / "fixations.csv"]
+    if master:
+        m = pd.DataFrame(master).drop_duplicates("dicom_id")
+        with atomic_open(folder / "master_sheet.csv", "w", encoding="utf-8", newline="") as fh:
+            m.to_csv(fh, index=False)
+        written.append(folder / "master_sheet.csv")
+    return written
+
+
+def write(recordings: list[Recording], outdir: Path, **options: Any) -> list[Path]:
+    """Write recordings as EGD-CXR files (see the module docstring for the layout).
+
+    Recordings of one reader go to ``outdir`` itself; with several readers each gets a
+    sub-folder ``outdir/<reader_id>/`` (EGD has one transcript per image), read back as
+    one corpus by :class:`EGDReader`.
+    """
+    by_reader: dict[str, list[Recording]] = {}
+    for rec in recordings:
+        by_reader.setdefault(rec.reader_id or "R1", []).append(rec)
+    written: list[Path] = []
+    for i, (reader, recs) in enumerate(by_reader.items()):
+        folder = outdir if len(by_reader) == 1 else outdir / reader
+        written += _write_folder(recs, folder, _session_number(reader, i + 1))
+    return written
+
+
+WRITERS.add("egd", write)
