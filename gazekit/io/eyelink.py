@@ -56,12 +56,12 @@ def _line_index(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return starts[keep], ends[keep]
 
 
-def _split(data: bytes) -> tuple[bytes, list[tuple[int, str]], int]:
+def _split(data: bytes) -> tuple[np.ndarray, list[tuple[int, str]], int]:
     """Split ASC bytes into the sample block and the other lines.
 
     Returns
     -------
-    samples : bytes
+    samples : ndarray of uint8
         Every sample line (spaces and CRs removed), newline-separated.
     others : list of (line number, text)
         The non-sample lines (headers, messages, events), 1-based line numbers.
@@ -77,15 +77,22 @@ def _split(data: bytes) -> tuple[bytes, list[tuple[int, str]], int]:
         (int(i) + 1, data[starts[i] : ends[i]].decode("utf-8", "replace").rstrip("\r"))
         for i in other_idx
     ]
-    # drop the non-sample lines (with their newline) using a difference array, then blanks
-    diff = np.zeros(arr.size + 1, dtype=np.int32)
-    np.add.at(diff, starts[~is_sample], 1)
-    np.add.at(diff, np.minimum(ends[~is_sample] + 1, arr.size), -1)
-    drop = np.cumsum(diff[:-1]) > 0
-    block = arr[~drop]
-    block = block[(block != 32) & (block != 13)]
+    # copy the runs of consecutive sample lines (a loop over runs, i.e. over the few
+    # event/message lines between them), then drop blanks and carriage returns
     idx = np.flatnonzero(is_sample)
-    return block.tobytes(), others, int(idx[0]) + 1 if idx.size else 0
+    if not idx.size:
+        return np.zeros(0, np.uint8), others, 0
+    cut = np.flatnonzero(np.diff(idx) != 1)
+    first_line, last_line = idx[np.r_[0, cut + 1]], idx[np.r_[cut, idx.size - 1]]
+    pieces = [
+        arr[starts[a] : min(ends[b] + 1, arr.size)]
+        for a, b in zip(first_line, last_line, strict=True)
+    ]
+    if ends[idx[-1]] >= arr.size:
+        pieces.append(np.frombuffer(b"\n", dtype=np.uint8))
+    block = np.concatenate(pieces)
+    block = block[(block != 32) & (block != 13)]
+    return block, others, int(idx[0]) + 1 if idx.size else 0
 
 
 def _header(others: list[tuple[int, str]], path: Path) -> dict[str, Any]:
@@ -158,7 +165,7 @@ def _geometry(h: dict[str, Any], options: dict[str, Any]) -> Geometry:
     return Geometry(frame="screen", screen_w_px=sw, screen_h_px=sh, **mm)
 
 
-def _sample_table(block: bytes, h: dict[str, Any], path: Path, first_line: int) -> pa.Table:
+def _sample_table(block: np.ndarray, h: dict[str, Any], path: Path, first_line: int) -> pa.Table:
     n_eye = len(h["eyes"])
     names = ["t"]
     for e in h["eyes"]:
@@ -169,8 +176,9 @@ def _sample_table(block: bytes, h: dict[str, Any], path: Path, first_line: int) 
         names += ["xres", "yres"]
     if h["input"]:
         names += ["input"]
-    first = block.split(b"\n", 1)[0]
-    n_fields = first.count(b"\t") + 1
+    nl = np.flatnonzero(block[: 1 << 16] == 10)
+    first = block[: nl[0] if nl.size else block.size]
+    n_fields = int(np.count_nonzero(first == 9)) + 1
     if n_fields == len(names) + 1:
         names.append("flags")
     elif n_fields != len(names):
@@ -279,7 +287,8 @@ class ASCReader:
         """Read one ASC file into one recording."""
         data = read_bytes(path)
         block, others, first_line = _split(data)
-        if not block:
+        del data  # the sample block is a copy: let the file's bytes go
+        if not block.size:
             raise InputError("no sample lines (empty or truncated ASC file)", path=path)
         h = _header(others, path)
         table = _sample_table(block, h, path, first_line)
