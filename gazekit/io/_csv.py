@@ -55,8 +55,22 @@ def read_bytes(path: str | os.PathLike[str]) -> bytes:
                 except UnicodeDecodeError as exc:
                     raise InputError(f"invalid {enc} text ({exc.reason})", path=path) from None
             break
+    if not _is_ascii(raw):
+        _check_utf8(raw, path)
+    return raw
+
+
+def _is_ascii(raw: bytes) -> bool:
+    """No byte ≥ 128 (checked in chunks, without decoding the whole file)."""
+    arr = np.frombuffer(raw, dtype=np.uint8)
+    step = 1 << 24
+    return all(int(arr[i : i + step].max(initial=0)) < 128 for i in range(0, arr.size, step))
+
+
+def _check_utf8(raw: bytes, path: Path) -> None:
+    """Raise :class:`InputError` naming the line of the first byte that is not UTF-8."""
     try:
-        raw.decode("utf-8")
+        codecs.getincrementaldecoder("utf-8")().decode(raw, final=True)
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
         raise InputError(
@@ -64,7 +78,6 @@ def read_bytes(path: str | os.PathLike[str]) -> bytes:
             path=path,
             line=line,
         ) from None
-    return raw
 
 
 def sniff_delimiter(header: str) -> str:

@@ -84,14 +84,23 @@ def _split(data: bytes) -> tuple[np.ndarray, list[tuple[int, str]], int]:
         return np.zeros(0, np.uint8), others, 0
     cut = np.flatnonzero(np.diff(idx) != 1)
     first_line, last_line = idx[np.r_[0, cut + 1]], idx[np.r_[cut, idx.size - 1]]
-    pieces = [
-        arr[starts[a] : min(ends[b] + 1, arr.size)]
-        for a, b in zip(first_line, last_line, strict=True)
-    ]
-    if ends[idx[-1]] >= arr.size:
-        pieces.append(np.frombuffer(b"\n", dtype=np.uint8))
-    block = np.concatenate(pieces)
-    block = block[(block != 32) & (block != 13)]
+    # filter blanks chunk by chunk into one preallocated buffer (bounded temporaries)
+    out = np.empty(
+        int(np.sum(np.minimum(ends[last_line] + 1, arr.size) - starts[first_line])) + 1, np.uint8
+    )
+    pos = 0
+    chunk = 1 << 23
+    for a, b in zip(first_line, last_line, strict=True):
+        lo, hi = int(starts[a]), int(min(ends[b] + 1, arr.size))
+        for c in range(lo, hi, chunk):
+            piece = arr[c : min(c + chunk, hi)]
+            kept = piece[(piece != 32) & (piece != 13)]
+            out[pos : pos + kept.size] = kept
+            pos += kept.size
+    if pos and out[pos - 1] != 10:
+        out[pos] = 10
+        pos += 1
+    block = out[:pos]
     return block, others, int(idx[0]) + 1 if idx.size else 0
 
 
@@ -292,44 +301,43 @@ class ASCReader:
             raise InputError("no sample lines (empty or truncated ASC file)", path=path)
         h = _header(others, path)
         table = _sample_table(block, h, path, first_line)
+        del block
         t_src = table.column("t").to_numpy()
         check_time(t_src, path, "time", first_line=first_line)
         t0 = float(t_src[0])
         geom = _geometry(h, options)
         dt = 1000.0 / float(h["rate"])
         cols: dict[str, np.ndarray] = {"t_ms": t_src - t0}
-        xs, ys, ps = [], [], []
+        del t_src
+        eyes = []
         for e in h["eyes"]:
-            x = table.column(f"x_{e}").to_numpy(zero_copy_only=False).astype(np.float64)
-            y = table.column(f"y_{e}").to_numpy(zero_copy_only=False).astype(np.float64)
-            p = table.column(f"p_{e}").to_numpy(zero_copy_only=False).astype(np.float64)
-            lost = ~(np.isfinite(x) & np.isfinite(y))
-            p = np.where(lost | (p <= 0), np.nan, p)
+            x = np.asarray(table.column(f"x_{e}").to_numpy(zero_copy_only=False), dtype=np.float64)
+            y = np.asarray(table.column(f"y_{e}").to_numpy(zero_copy_only=False), dtype=np.float64)
+            p = np.asarray(table.column(f"p_{e}").to_numpy(zero_copy_only=False), dtype=np.float64)
+            ok = np.isfinite(x) & np.isfinite(y)
+            p = np.where(ok & (p > 0), p, np.nan)
             if geom.frame == "image":
                 x, y = geom.screen_to_image(x, y)
-            xs.append(x)
-            ys.append(y)
-            ps.append(p)
+            eyes.append((x, y, p, ok))
             if len(h["eyes"]) == 2:
                 side = e.lower()
                 cols[f"x_{side}_px"], cols[f"y_{side}_px"], cols[f"pupil_{side}"] = x, y, p
-        X, Y, P = np.stack(xs), np.stack(ys), np.stack(ps)
-        ok = np.isfinite(X) & np.isfinite(Y)
-        n_ok = ok.sum(axis=0)
-        cols["x_px"] = np.where(
-            n_ok > 0, np.where(ok, X, 0).sum(axis=0) / np.maximum(n_ok, 1), np.nan
-        )
-        cols["y_px"] = np.where(
-            n_ok > 0, np.where(ok, Y, 0).sum(axis=0) / np.maximum(n_ok, 1), np.nan
-        )
-        okp = np.isfinite(P)
-        cols["pupil"] = np.where(
-            okp.any(axis=0),
-            np.where(okp, P, 0).sum(axis=0) / np.maximum(okp.sum(axis=0), 1),
-            np.nan,
-        )
-        cols["valid"] = n_ok > 0
-        samples = schemas.get("samples").conform(pd.DataFrame(cols)).to_pandas()
+        del table
+        if len(eyes) == 1:
+            x, y, p, ok = eyes[0]
+            cols["x_px"], cols["y_px"], cols["pupil"], cols["valid"] = x, y, p, ok
+        else:
+            (xl, yl, pl, okl), (xr, yr, pr, okr) = eyes
+            n_ok = okl.astype(np.float64) + okr
+            with np.errstate(invalid="ignore", divide="ignore"):
+                cols["x_px"] = (np.where(okl, xl, 0.0) + np.where(okr, xr, 0.0)) / n_ok
+                cols["y_px"] = (np.where(okl, yl, 0.0) + np.where(okr, yr, 0.0)) / n_ok
+                n_p = np.isfinite(pl).astype(np.float64) + np.isfinite(pr)
+                cols["pupil"] = (np.nan_to_num(pl) + np.nan_to_num(pr)) / n_p
+            cols["valid"] = n_ok > 0
+        # columns already have the schema's dtypes; write_table validates on write
+        samples = pd.DataFrame(cols, copy=False)
+        samples = samples[[c for c in schemas.get("samples").names if c in samples]]
         v = {
             **h.get("vars", {}),
             **{k: options[k] for k in ("image_id", "reader_id", "recording_id") if options.get(k)},
