@@ -249,7 +249,7 @@ def _recording(
         if len(f):
             events = _fixation_events(f, geom, rid, t0)
     return Recording(
-        recording_id=rid, samples=schemas.get("samples").conform(samples).to_pandas(), geometry=geom,
+        recording_id=rid, samples=samples, geometry=geom,
         corpus="egd", source_file=str(gaze_path), source_format="egd",
         sampling_rate_hz=60.0, image_id=dicom, reader_id=reader, events=events,
         transcript=_transcript(folder, dicom, rid), findings=None, t0=t0 * 1000.0,

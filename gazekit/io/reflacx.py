@@ -201,7 +201,7 @@ def _read_one(d: Path, meta: dict[str, Any], options: dict[str, Any]) -> Recordi
         if len(box):
             extra["chest_box"] = [float(box[c].iloc[0]) for c in ("xmin", "ymin", "xmax", "ymax")]
     return Recording(
-        recording_id=rid, samples=schemas.get("samples").conform(samples).to_pandas(), geometry=geom,
+        recording_id=rid, samples=samples, geometry=geom,
         corpus="reflacx", source_file=str(gpath), source_format="reflacx", sampling_rate_hz=1000.0,
         image_id=str(meta.get("dicom_id") or options.get("image_id") or rid),
         reader_id=options.get("reader_id") or _reader_of(rid),

@@ -21,7 +21,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gazekit import schemas
 from gazekit.errors import InputError
 from gazekit.geometry import Geometry
 from gazekit.io._csv import check_time, read_bytes, read_delimited
@@ -148,7 +147,7 @@ class TobiiReader:
         events = _tobii_fixations(g, t, rid) if _TOBII["type"] in g else None
         reader = str(g[_TOBII["participant"]].iloc[0]) if _TOBII["participant"] in g else None
         return Recording(
-            recording_id=rid, samples=schemas.get("samples").conform(samples).to_pandas(), geometry=geom,
+            recording_id=rid, samples=samples, geometry=geom,
             corpus=options.get("corpus", "tobii"), source_file=str(path), source_format="tobii",
             sampling_rate_hz=_rate(t), image_id=str(media.iloc[0]) if len(media) else None,
             reader_id=reader, events=events, t0=float(t_raw[0]) * scale, extra={"pupil_unit": "mm"},
@@ -239,7 +238,7 @@ class GenericReader:
                 "pupil": g[cmap["pupil"]].to_numpy(np.float64) if "pupil" in cmap else np.nan, "valid": valid,
             })  # fmt: skip
             recs.append(Recording(
-                recording_id=str(rid), samples=schemas.get("samples").conform(samples).to_pandas(), geometry=geom,
+                recording_id=str(rid), samples=samples, geometry=geom,
                 corpus=options.get("corpus", "generic"), source_file=str(path), source_format="generic",
                 sampling_rate_hz=_rate(t), t0=float(t_raw[0]) * _TIME_SCALE[unit],
             ))  # fmt: skip

@@ -148,19 +148,21 @@ class TableSchema:
 
 
 def _frame_to_arrow(df: pd.DataFrame, schema: TableSchema, source: str | None) -> pa.Table:
-    cols = {}
+    fixed = {}
     for name in df.columns:
         s = df[name]
         if name in schema.names and schema.column(name).type == "float64" and s.dtype == object:
             try:
-                s = pd.to_numeric(s)
+                fixed[name] = pd.to_numeric(s)
             except (TypeError, ValueError):
                 raise SchemaError(
                     f"{schema.name} table: non-numeric values", path=source, column=name
                 ) from None
-        cols[str(name)] = s
+    if fixed:
+        df = df.assign(**fixed)
     try:
-        return pa.Table.from_pandas(pd.DataFrame(cols), preserve_index=False)
+        # one thread: per-recording tables are small, a thread pool per call costs more
+        return pa.Table.from_pandas(df, preserve_index=False, nthreads=1)
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
         raise SchemaError(f"{schema.name} table: {exc}", path=source) from None
 
