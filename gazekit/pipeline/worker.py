@@ -152,7 +152,7 @@ def _to_arrow(df: pd.DataFrame | pa.Table) -> pd.DataFrame | pa.Table:
     if isinstance(df, pa.Table) or any(pd.api.types.is_object_dtype(dt) for dt in df.dtypes):
         return df
     try:
-        return pa.Table.from_pandas(df, preserve_index=False)
+        return pa.Table.from_pandas(df, preserve_index=False, nthreads=1)
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         return df
 
