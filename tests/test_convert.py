@@ -216,3 +216,17 @@ def test_random_bytes_never_escape_as_another_exception(tmp_path, data):
             read(f, fmt)
         except GazekitError:
             pass
+
+
+@pytest.mark.parametrize("fmt", ["egd", "reflacx", "asc"])
+def test_simulated_files_convert_to_the_truth_recordings(tmp_path, fmt):
+    tracker = "gazepoint" if fmt == "egd" else "eyelink"
+    res = run("simulate", "-n", 2, "--image-size", 128, "--tracker", tracker, "--readers", 2,
+              "--format", fmt, "-o", tmp_path / "raw")  # fmt: skip
+    assert res.exit_code == 0, res.output
+    out = run("convert", tmp_path / "raw", "-o", tmp_path / "ds")
+    assert out.exit_code == 0, out.output
+    truth = read_frame(tmp_path / "raw" / "truth" / "fixations.parquet", "truth_fixations")
+    recs = read_frame(tmp_path / "ds" / "recordings.parquet", "recordings")
+    assert sorted(recs["recording_id"]) == sorted(truth["recording_id"].unique())
+    assert (tmp_path / "ds" / "images").is_dir() and (tmp_path / "ds" / "anatomy").is_dir()
