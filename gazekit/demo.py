@@ -110,25 +110,30 @@ def step_write_egd(ctx: DemoContext) -> str:
 
 
 def step_convert(ctx: DemoContext) -> str:
-    """Convert the raw EGD files into a gazekit dataset (or write it directly without a reader)."""
+    """Convert the raw EGD files into a gazekit dataset.
+
+    EGD-CXR files carry no finding locations, so the simulator's findings (what
+    REFLACX's ellipses would give) are added to the dataset with the ground truth.
+    """
+    from gazekit.io.convert import convert
+    from gazekit.io.dataset_dir import concat_tables
+    from gazekit.io.parquet import write_table
     from gazekit.synthetic.export import write_ground_truth, write_sessions
 
     ds = ctx.outdir / "dataset"
-    if ctx.raw_dir is not None:
-        try:
-            from gazekit.io import convert as convert_mod
-        except ImportError:
-            convert_mod = None
-        convert = getattr(convert_mod, "convert", None)
-        if convert is not None:
-            convert([ctx.raw_dir], ds)
-            write_ground_truth(ctx.sessions, ds)
-            ctx.dataset_dir = ds
-            return f"converted {ctx.raw_dir.name} → {ds}"
-    # no reader for the raw files: write the dataset from memory (same tables)
-    write_sessions(ctx.sessions, ds, "parquet")
+    if ctx.raw_dir is None:  # no EGD writer ran: write the dataset from memory (same tables)
+        write_sessions(ctx.sessions, ds, "parquet")
+        ctx.dataset_dir = ds
+        return f"dataset written directly (no EGD round trip) → {ds}"
+    res = convert([ctx.raw_dir], ds, overwrite=True)
+    write_ground_truth(ctx.sessions, ds)
+    findings = concat_tables([s.recording.findings for s in ctx.sessions], "findings")
+    write_table(findings, ds / "findings.parquet", "findings")
     ctx.dataset_dir = ds
-    return f"dataset written directly (no EGD round trip) → {ds}"
+    return (
+        f"converted {ctx.raw_dir.name} → {ds} ({len(res.recordings)} recordings, "
+        f"{res.n_samples:,} samples; + simulated finding locations)"
+    )
 
 
 #: Scanpath colours of the reader phases (the same in every panel).
@@ -293,3 +298,17 @@ def format_summary(ctx: DemoContext) -> str:
     total = sum(dt for _, _, dt in ctx.summary)
     lines.append(f"  {'total':<{width}}  {total:5.1f} s")
     return "\n".join(lines)
+
+
+def _load_stage_steps() -> None:
+    """Import the stages' demo-step modules; each registers itself with :func:`add_step`."""
+    import importlib
+
+    for module in ("gazekit.events.demo_step",):
+        try:
+            importlib.import_module(module)
+        except ImportError as exc:
+            log.info("demo step module %s unavailable: %s", module, exc)
+
+
+_load_stage_steps()
