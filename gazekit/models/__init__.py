@@ -1,0 +1,50 @@
+"""Transformer models for radiologists' gaze: per-fixation intent and scanpath prediction.
+
+Importing :mod:`gazekit.models` imports torch (``import gazekit`` does not).
+
+* :class:`IntentModel` — fixation tokens (position, duration, time, anatomy region and the
+  image feature at the fixation) with cross-attention to image tokens → per-fixation
+  multi-label finding probabilities;
+* :class:`ScanpathModel` — autoregressive decoder with a Gaussian-mixture position head,
+  log-normal durations and a stop probability; :meth:`ScanpathModel.sample` draws scanpaths;
+* :func:`train` (one entry point for CPU, GPU and ``torchrun``), :func:`load_checkpoint`,
+  :func:`evaluate_intent`, :func:`evaluate_scanpath` (held-out split, baselines in the same run),
+  :func:`predict_intent_table`, :func:`sample_scanpath_table`.
+"""
+
+from __future__ import annotations
+
+from gazekit.models.data import FINDINGS, REGIONS, Corpus, Example, load_corpus, split_recordings
+from gazekit.models.evaluate import (
+    evaluate_intent,
+    evaluate_scanpath,
+    format_tables,
+    predict_intent,
+)
+from gazekit.models.nn import ImageEncoder, IntentModel, ModelConfig, ScanpathModel
+from gazekit.models.predict import predict_intent_table, sample_scanpath_table
+from gazekit.models.train import RunResult, TrainConfig, config_path, load_checkpoint, train
+
+__all__ = [
+    "FINDINGS",
+    "REGIONS",
+    "Corpus",
+    "Example",
+    "ImageEncoder",
+    "IntentModel",
+    "ModelConfig",
+    "RunResult",
+    "ScanpathModel",
+    "TrainConfig",
+    "config_path",
+    "evaluate_intent",
+    "evaluate_scanpath",
+    "format_tables",
+    "load_checkpoint",
+    "load_corpus",
+    "predict_intent",
+    "predict_intent_table",
+    "sample_scanpath_table",
+    "split_recordings",
+    "train",
+]

@@ -1,0 +1,248 @@
+"""Training examples from a gazekit dataset directory: fixation tokens, intents, images.
+
+One example is one recording: its fixations in onset order as tokens
+
+* ``xy``        (L, 2) position in the image, normalised to [0, 1] (x = column / width);
+* ``dur``       (L,)  log fixation duration, log(ms);
+* ``t``         (L,)  fixation onset, s from the first fixation;
+* ``region``    (L,)  anatomy region id (0 = none; 1 + index in :data:`REGIONS`);
+* ``intent``    (L, C) multi-hot targets over the 13 GazeIntent findings (from ``gazekit
+  intent`` labels of one regime);
+
+plus the image id. Images are grayscale, resized to ``image_size`` and cached per id.
+Splits keep every image and every reader in one split only (no leakage).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from gazekit.anatomy.regions import REGIONS as _ANATOMY
+from gazekit.errors import InputError
+from gazekit.intent.vocab import GAZEINTENT_FINDINGS
+from gazekit.io.parquet import read_frame
+
+log = logging.getLogger(__name__)
+
+#: Anatomy regions with an embedding (id = 1 + index; 0 = outside every region).
+REGIONS: tuple[str, ...] = tuple(_ANATOMY)
+FINDINGS: tuple[str, ...] = GAZEINTENT_FINDINGS
+
+
+@dataclass
+class Example:
+    """One recording's fixation sequence (see the module docstring for the fields)."""
+
+    recording_id: str
+    image_id: str
+    reader_id: str
+    xy: np.ndarray
+    dur: np.ndarray
+    t: np.ndarray
+    region: np.ndarray
+    intent: np.ndarray
+    onset_ms: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+    def __len__(self) -> int:
+        return int(self.xy.shape[0])
+
+
+@dataclass
+class Corpus:
+    """Examples of a dataset directory and the images they refer to.
+
+    Attributes
+    ----------
+    examples : list of Example
+    images : dict of str to ndarray
+        (image_size, image_size) float32 in [0, 1], per image id.
+    image_shape : dict of str to (H, W)
+        Original image size (px), to map positions back.
+    regime : str
+    """
+
+    examples: list[Example]
+    images: dict[str, np.ndarray]
+    image_shape: dict[str, tuple[int, int]]
+    regime: str
+    root: Path | None = None
+
+    def subset(self, ids: Sequence[str]) -> Corpus:
+        """The examples with these recording ids (same images)."""
+        keep = set(ids)
+        return Corpus([e for e in self.examples if e.recording_id in keep], self.images,
+                      self.image_shape, self.regime, self.root)  # fmt: skip
+
+
+def _load_image(path: Path, size: int) -> tuple[np.ndarray, tuple[int, int]]:
+    import cv2
+
+    img = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+    if img is None:
+        raise InputError("cannot read image", path=path)
+    small = cv2.resize(img, (size, size), interpolation=cv2.INTER_AREA)
+    return small.astype(np.float32) / 255.0, (int(img.shape[0]), int(img.shape[1]))
+
+
+def _regions(root: Path, image_id: str, x: np.ndarray, y: np.ndarray, cache: dict) -> np.ndarray:
+    path = root / "anatomy" / f"{image_id}.npz"
+    if not path.is_file():
+        return np.zeros(len(x), np.int64)
+    if image_id not in cache:
+        from gazekit.anatomy import Atlas
+
+        cache[image_id] = Atlas.load(path, image_id=image_id)
+    names = cache[image_id].region_of(x, y)
+    index = {n: i + 1 for i, n in enumerate(REGIONS)}
+    return np.array([index.get(n, 0) if n is not None else 0 for n in names], dtype=np.int64)
+
+
+def load_corpus(
+    path: str | os.PathLike[str],
+    *,
+    regime: str = "radhybrid",
+    source: str = "auto",
+    image_size: int = 128,
+    min_fixations: int = 2,
+) -> Corpus:
+    """Build the examples of a dataset directory.
+
+    Parameters
+    ----------
+    path : path-like
+        Dataset directory (``gazekit convert``/``simulate --format parquet`` layout) with
+        ``images/<image_id>.png``; ``anatomy/<image_id>.npz`` is used when present.
+    regime : str
+        Intent regime; ``intent_labels.parquet`` is used when it holds that regime,
+        otherwise labels are computed with :func:`gazekit.intent.label_dataset`.
+    source : {"auto", "detected", "tracker"}
+        Fixations to use.
+    image_size : int
+        Side of the square model input (px).
+    min_fixations : int
+        Shorter recordings are skipped.
+    """
+    import warnings
+
+    from gazekit.intent import IntentWarning, label_dataset
+
+    root = Path(path)
+    labels = None
+    f = root / "intent_labels.parquet"
+    if f.is_file():
+        lab = read_frame(f, "intent_labels")
+        if len(lab) and (lab["regime"] == regime).all():
+            labels = lab
+    if labels is None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", IntentWarning)
+            labels = label_dataset(root, regime, source=source)
+    recs = read_frame(root / "recordings.parquet", "recordings").set_index("recording_id")
+    cls = {c: i for i, c in enumerate(FINDINGS)}
+    images: dict[str, np.ndarray] = {}
+    shapes: dict[str, tuple[int, int]] = {}
+    atlases: dict[str, object] = {}
+    examples = []
+    for rid, g in labels.groupby("recording_id", sort=True):
+        g = g.sort_values("onset_ms")
+        g = g[np.isfinite(g["x_px"].to_numpy(float)) & np.isfinite(g["y_px"].to_numpy(float))]
+        if len(g) < min_fixations or rid not in recs.index:
+            continue
+        row = recs.loc[rid]
+        image_id = str(row["image_id"])
+        if image_id not in images:
+            img_path = root / "images" / f"{image_id}.png"
+            if not img_path.is_file():
+                raise InputError(
+                    f"no image for {image_id!r} (images/<image_id>.png)", path=img_path
+                )
+            images[image_id], shapes[image_id] = _load_image(img_path, image_size)
+        h, w = shapes[image_id]
+        x, y = g["x_px"].to_numpy(np.float64), g["y_px"].to_numpy(np.float64)
+        on, off = g["onset_ms"].to_numpy(np.float64), g["offset_ms"].to_numpy(np.float64)
+        target = np.zeros((len(g), len(FINDINGS)), np.float32)
+        for i, labs in enumerate(g["labels"]):
+            for lab in labs:
+                if lab in cls:
+                    target[i, cls[lab]] = 1.0
+        examples.append(Example(
+            recording_id=str(rid), image_id=image_id, reader_id=str(row["reader_id"]),
+            xy=np.clip(np.stack([x / w, y / h], axis=1), 0.0, 1.0).astype(np.float32),
+            dur=np.log(np.maximum(off - on, 1.0)).astype(np.float32),
+            t=((on - on[0]) / 1000.0).astype(np.float32),
+            region=_regions(root, image_id, x, y, atlases), intent=target, onset_ms=on,
+        ))  # fmt: skip
+    if not examples:
+        raise InputError("no recording with enough labelled fixations", path=root)
+    return Corpus(examples, images, shapes, regime, root)
+
+
+def split_recordings(
+    examples: Sequence[Example],
+    fractions: tuple[float, float, float] = (0.7, 0.15, 0.15),
+    seed: int = 0,
+    min_readers: int = 6,
+) -> tuple[list[str], list[str], list[str]]:
+    """Train/validation/test recording ids with no image and no reader in two splits.
+
+    Images and readers are assigned to splits at random (by ``fractions`` of images and
+    of readers); a recording belongs to a split when both its image and its reader do,
+    recordings that straddle two splits are left out. With fewer than ``min_readers``
+    readers, readers are not split (by image only: test images are unseen, readers are
+    not) and this is logged.
+    """
+    rng = np.random.default_rng(seed)
+    image_ids = sorted({e.image_id for e in examples})
+    readers = sorted({e.reader_id for e in examples})
+
+    def assign(items: list[str]) -> dict[str, int]:
+        order = rng.permutation(len(items))
+        cuts = np.cumsum(np.array(fractions) / np.sum(fractions))[:-1] * len(items)
+        cuts = np.maximum(np.round(cuts).astype(int), np.arange(1, len(cuts) + 1))
+        part = np.searchsorted(cuts, np.arange(len(items)), side="right")
+        return {items[i]: int(part[k]) for k, i in enumerate(order)}
+
+    by_image = assign(image_ids)
+    split_readers = len(readers) >= min_readers
+    if not split_readers:
+        log.info("%d readers (< %d): splitting by image only", len(readers), min_readers)
+    by_reader = assign(readers) if split_readers else dict.fromkeys(readers, -1)
+    out: tuple[list[str], list[str], list[str]] = ([], [], [])
+    for e in examples:
+        s = by_image[e.image_id]
+        if by_reader[e.reader_id] in (-1, s):
+            out[s].append(e.recording_id)
+    return out
+
+
+def pad_batch(examples: Sequence[Example]) -> dict[str, np.ndarray]:
+    """Pad examples to the longest one; ``mask`` is True on real tokens (batch first)."""
+    n, L = len(examples), max(len(e) for e in examples)
+    batch = {
+        "xy": np.zeros((n, L, 2), np.float32), "dur": np.zeros((n, L), np.float32),
+        "t": np.zeros((n, L), np.float32), "region": np.zeros((n, L), np.int64),
+        "intent": np.zeros((n, L, len(FINDINGS)), np.float32), "mask": np.zeros((n, L), bool),
+    }  # fmt: skip
+    for i, e in enumerate(examples):
+        k = len(e)
+        batch["xy"][i, :k], batch["dur"][i, :k], batch["t"][i, :k] = e.xy, e.dur, e.t
+        batch["region"][i, :k], batch["intent"][i, :k] = e.region, e.intent
+        batch["mask"][i, :k] = True
+    return batch
+
+
+def frame_of(examples: Sequence[Example]) -> pd.DataFrame:
+    """All tokens as one table (for baselines and reports)."""
+    rows = []
+    for e in examples:
+        rows.append(pd.DataFrame({"recording_id": e.recording_id, "image_id": e.image_id,
+                                  "reader_id": e.reader_id, "x": e.xy[:, 0], "y": e.xy[:, 1],
+                                  "log_dur": e.dur, "region": e.region}))  # fmt: skip
+    return pd.concat(rows, ignore_index=True)

@@ -1,0 +1,285 @@
+"""The networks: image encoder, fixation-token embedding, intent and scanpath transformers.
+
+Shapes use B = batch, L = fixations, N = image tokens, D = ``d_model``, C = findings.
+Every module takes an explicit padding ``mask`` (B, L), True on real tokens, and works
+batch first.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from gazekit.models.data import FINDINGS, REGIONS
+
+
+@dataclass
+class ModelConfig:
+    """Architecture hyper-parameters (defaults: the CPU-sized ``tiny`` model)."""
+
+    image_size: int = 128
+    d_model: int = 64
+    n_heads: int = 4
+    n_layers: int = 2
+    dropout: float = 0.1
+    n_freqs: int = 8
+    n_mixtures: int = 4
+    encoder_channels: tuple[int, ...] = (16, 32, 64, 64)
+    n_classes: int = len(FINDINGS)
+    n_regions: int = len(REGIONS) + 1
+
+    def to_dict(self) -> dict:
+        """JSON-able dict."""
+        d = asdict(self)
+        d["encoder_channels"] = list(self.encoder_channels)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> ModelConfig:
+        """Inverse of :meth:`to_dict` (unknown keys are an error)."""
+        d = dict(d)
+        if "encoder_channels" in d:
+            d["encoder_channels"] = tuple(d["encoder_channels"])
+        return cls(**d)
+
+
+class ImageEncoder(nn.Module):
+    """Compact CNN: (B, 1, S, S) radiograph → (B, N, D) patch tokens and a (B, D, h, w) map.
+
+    Four stride-2 conv blocks (conv–GroupNorm–GELU) from scratch: a 128-px input gives an
+    8×8 grid of tokens, each with a learned 2-D position embedding.
+    """
+
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__()
+        layers: list[nn.Module] = []
+        c_in = 1
+        for c in cfg.encoder_channels:
+            layers += [nn.Conv2d(c_in, c, 3, stride=2, padding=1), nn.GroupNorm(4, c), nn.GELU(),
+                       nn.Conv2d(c, c, 3, padding=1), nn.GroupNorm(4, c), nn.GELU()]  # fmt: skip
+            c_in = c
+        self.net = nn.Sequential(*layers)
+        self.proj = nn.Conv2d(c_in, cfg.d_model, 1)
+        side = cfg.image_size // 2 ** len(cfg.encoder_channels)
+        self.pos = nn.Parameter(torch.zeros(1, side * side, cfg.d_model))
+        nn.init.normal_(self.pos, std=0.02)
+
+    def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        fmap = self.proj(self.net(image))  # (B, D, h, w)
+        tokens = fmap.flatten(2).transpose(1, 2) + self.pos
+        return tokens, fmap
+
+
+def fourier(xy: torch.Tensor, n_freqs: int) -> torch.Tensor:
+    """(..., 2) in [0, 1] → (..., 4 n_freqs) sin/cos features at octave frequencies."""
+    freqs = (2.0 ** torch.arange(n_freqs, device=xy.device, dtype=xy.dtype)) * math.pi
+    ang = xy.unsqueeze(-1) * freqs  # (..., 2, F)
+    return torch.cat([ang.sin(), ang.cos()], dim=-1).flatten(-2)
+
+
+def sample_map(fmap: torch.Tensor, xy: torch.Tensor) -> torch.Tensor:
+    """Bilinear image features at fixation positions: (B, D, h, w), (B, L, 2) → (B, L, D)."""
+    grid = (xy * 2.0 - 1.0).unsqueeze(2)  # (B, L, 1, 2), x then y, in [-1, 1]
+    out = F.grid_sample(fmap, grid, mode="bilinear", align_corners=False)  # (B, D, L, 1)
+    return out.squeeze(-1).transpose(1, 2)
+
+
+class TokenEmbedding(nn.Module):
+    """Fixation token = position (Fourier) + duration + time + region + image feature there."""
+
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__()
+        self.n_freqs = cfg.n_freqs
+        self.pos = nn.Linear(4 * cfg.n_freqs, cfg.d_model)
+        self.scalar = nn.Linear(2, cfg.d_model)
+        self.region = nn.Embedding(cfg.n_regions, cfg.d_model)
+        self.feat = nn.Linear(cfg.d_model, cfg.d_model)
+        self.norm = nn.LayerNorm(cfg.d_model)
+
+    def forward(self, batch: dict[str, torch.Tensor], fmap: torch.Tensor) -> torch.Tensor:
+        xy = batch["xy"]
+        scal = torch.stack([(batch["dur"] - 5.5) / 0.6, batch["t"] / 30.0], dim=-1)
+        x = self.pos(fourier(xy, self.n_freqs)) + self.scalar(scal) + self.region(batch["region"])
+        return self.norm(x + self.feat(sample_map(fmap, xy)))
+
+
+def _decoder(cfg: ModelConfig) -> nn.TransformerDecoder:
+    layer = nn.TransformerDecoderLayer(
+        cfg.d_model, cfg.n_heads, 4 * cfg.d_model, cfg.dropout, batch_first=True, norm_first=True,
+        activation="gelu",
+    )  # fmt: skip
+    return nn.TransformerDecoder(layer, cfg.n_layers, norm=nn.LayerNorm(cfg.d_model))
+
+
+class IntentModel(nn.Module):
+    """Per-fixation multi-label finding logits (B, L, C).
+
+    Bidirectional self-attention over the fixation tokens (the whole reading is known
+    when labelling it) and cross-attention to the image tokens.
+    """
+
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__()
+        self.cfg = cfg
+        self.encoder = ImageEncoder(cfg)
+        self.embed = TokenEmbedding(cfg)
+        self.decoder = _decoder(cfg)
+        self.head = nn.Linear(cfg.d_model, cfg.n_classes)
+
+    def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        img_tokens, fmap = self.encoder(batch["image"])
+        x = self.embed(batch, fmap)
+        x = self.decoder(x, img_tokens, tgt_key_padding_mask=~batch["mask"])
+        return self.head(x)
+
+    def loss(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Masked binary cross-entropy, averaged over real tokens and classes."""
+        logits = self(batch)
+        m = batch["mask"].unsqueeze(-1).to(logits.dtype)
+        bce = F.binary_cross_entropy_with_logits(logits, batch["intent"], reduction="none")
+        return (bce * m).sum() / (m.sum() * logits.shape[-1]).clamp_min(1.0)
+
+
+class ScanpathModel(nn.Module):
+    """Autoregressive scanpath model with a probabilistic head.
+
+    Step ``i`` sees fixations ``< i`` (a learned start token first) and the image, and
+    outputs a K-component mixture of 2-D Gaussians for the position (in [0, 1] image
+    coordinates), a log-normal duration, and the probability that the scanpath ends
+    after fixation ``i``.
+    """
+
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__()
+        self.cfg = cfg
+        k = cfg.n_mixtures
+        self.encoder = ImageEncoder(cfg)
+        self.embed = TokenEmbedding(cfg)
+        self.start = nn.Parameter(torch.zeros(1, 1, cfg.d_model))
+        self.step = nn.Embedding(512, cfg.d_model)
+        self.decoder = _decoder(cfg)
+        self.head = nn.Linear(cfg.d_model, 6 * k + 3)  # pi, mu(2), log sigma(2), rho | dur(2), stop
+
+    def _hidden(
+        self, batch: dict[str, torch.Tensor], img_tokens: torch.Tensor, fmap: torch.Tensor
+    ) -> torch.Tensor:
+        B, L = batch["xy"].shape[:2]
+        tok = self.embed(batch, fmap)
+        x = torch.cat([self.start.expand(B, 1, -1), tok[:, :-1]], dim=1)
+        x = x + self.step(torch.arange(L, device=x.device).clamp_max(511))
+        causal = torch.triu(torch.ones(L, L, dtype=torch.bool, device=x.device), 1)
+        return self.decoder(
+            x, img_tokens, tgt_mask=causal, tgt_key_padding_mask=~batch["mask"], tgt_is_causal=True
+        )
+
+    def params(self, h: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Split the head's output into distribution parameters."""
+        k = self.cfg.n_mixtures
+        o = self.head(h)
+        return {
+            "logit_pi": o[..., :k], "mu": torch.sigmoid(o[..., k : 3 * k]).unflatten(-1, (k, 2)),
+            "log_sigma": o[..., 3 * k : 5 * k].unflatten(-1, (k, 2)).clamp(-5.0, 1.0),
+            "rho": torch.tanh(o[..., 5 * k : 6 * k]) * 0.9,
+            "dur_mu": o[..., 6 * k] + 5.5, "dur_log_sigma": o[..., 6 * k + 1].clamp(-3.0, 1.0),
+            "stop": o[..., 6 * k + 2],
+        }  # fmt: skip
+
+    def forward(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        img_tokens, fmap = self.encoder(batch["image"])
+        return self.params(self._hidden(batch, img_tokens, fmap))
+
+    def loss(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Negative log-likelihood per real fixation: position + duration + stop."""
+        p = self(batch)
+        mask = batch["mask"].to(p["stop"].dtype)
+        xy = batch["xy"].unsqueeze(-2)  # (B, L, 1, 2)
+        z = (xy - p["mu"]) / p["log_sigma"].exp()
+        rho = p["rho"]
+        q = (z[..., 0] ** 2 - 2 * rho * z[..., 0] * z[..., 1] + z[..., 1] ** 2) / (1 - rho**2)
+        log_norm = -math.log(2 * math.pi) - p["log_sigma"].sum(-1) - 0.5 * torch.log1p(-(rho**2))
+        log_comp = log_norm - 0.5 * q
+        nll_xy = -torch.logsumexp(F.log_softmax(p["logit_pi"], -1) + log_comp, dim=-1)
+        d = batch["dur"]
+        nll_dur = p["dur_log_sigma"] + 0.5 * ((d - p["dur_mu"]) / p["dur_log_sigma"].exp()) ** 2
+        last = torch.zeros_like(mask)
+        n = batch["mask"].sum(1)
+        last[torch.arange(len(n)), (n - 1).clamp_min(0)] = 1.0
+        nll_stop = F.binary_cross_entropy_with_logits(p["stop"], last, reduction="none")
+        total = (nll_xy + nll_dur + nll_stop) * mask
+        return total.sum() / mask.sum().clamp_min(1.0)
+
+    @torch.no_grad()
+    def sample(
+        self,
+        image: torch.Tensor,
+        n_samples: int = 1,
+        max_len: int = 60,
+        temperature: float = 1.0,
+        generator: torch.Generator | None = None,
+        region_of: object = None,
+    ) -> list[dict[str, torch.Tensor]]:
+        """Sample scanpaths for one image (1, 1, S, S): ``xy`` (L, 2) in [0, 1], ``dur_ms`` (L,).
+
+        ``region_of`` maps (L, 2) positions to region ids (for the token embedding); 0
+        (no region) when omitted.
+        """
+        was_training = self.training
+        self.eval()
+        dev = image.device
+        img_tokens, fmap = self.encoder(image.expand(n_samples, -1, -1, -1))
+        xy = torch.zeros(n_samples, 0, 2, device=dev)
+        dur = torch.zeros(n_samples, 0, device=dev)
+        t = torch.zeros(n_samples, 0, device=dev)
+        alive = torch.ones(n_samples, dtype=torch.bool, device=dev)
+        length = torch.full((n_samples,), max_len, device=dev)
+        for i in range(max_len):
+            pad = lambda a, v: torch.cat([a, v], 1)  # noqa: E731
+            cur = {"xy": pad(xy, torch.zeros(n_samples, 1, 2, device=dev)), "dur": pad(dur, torch.zeros(n_samples, 1, device=dev)),
+                   "t": pad(t, torch.zeros(n_samples, 1, device=dev)), "mask": torch.ones(n_samples, i + 1, dtype=torch.bool, device=dev)}  # fmt: skip
+            reg = (
+                region_of(cur["xy"])
+                if region_of is not None
+                else torch.zeros(n_samples, i + 1, dtype=torch.long, device=dev)
+            )
+            cur["region"] = reg
+            p = self.params(self._hidden(cur, img_tokens, fmap)[:, -1])
+            comp = torch.multinomial(
+                F.softmax(p["logit_pi"] / temperature, -1), 1, generator=generator
+            ).squeeze(-1)
+            ar = torch.arange(n_samples, device=dev)
+            mu, ls, rho = (
+                p["mu"][ar, comp],
+                p["log_sigma"][ar, comp] + math.log(temperature),
+                p["rho"][ar, comp],
+            )
+            e = torch.randn(n_samples, 2, device=dev, generator=generator)
+            sx, sy = ls.exp().unbind(-1)
+            x = mu[:, 0] + sx * e[:, 0]
+            y = mu[:, 1] + sy * (rho * e[:, 0] + torch.sqrt(1 - rho**2) * e[:, 1])
+            new_xy = torch.stack([x, y], -1).clamp(0.0, 1.0)
+            new_dur = p["dur_mu"] + p["dur_log_sigma"].exp() * torch.randn(
+                n_samples, device=dev, generator=generator
+            )
+            new_t = (
+                (t[:, -1] + dur[:, -1].exp() / 1000.0) if i else torch.zeros(n_samples, device=dev)
+            )
+            xy, dur, t = (
+                pad(xy, new_xy[:, None]),
+                pad(dur, new_dur[:, None]),
+                pad(t, new_t[:, None]),
+            )
+            stop = torch.rand(n_samples, device=dev, generator=generator) < torch.sigmoid(p["stop"])
+            ended = alive & stop
+            length[ended] = i + 1
+            alive &= ~stop
+            if not alive.any():
+                break
+        self.train(was_training)
+        return [
+            {"xy": xy[k, : int(length[k])].cpu(), "dur_ms": dur[k, : int(length[k])].exp().cpu()}
+            for k in range(n_samples)
+        ]

@@ -1,0 +1,82 @@
+"""Predictions written as tables of ``data_schemas/`` (``intent_predictions``, ``scanpath_predictions``)."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pandas as pd
+import torch
+
+from gazekit.io.parquet import write_table
+from gazekit.models.data import FINDINGS, load_corpus
+from gazekit.models.evaluate import predict_intent
+from gazekit.models.train import TrainConfig, load_checkpoint
+
+
+def predict_intent_table(
+    checkpoint: str | os.PathLike[str],
+    data: str | os.PathLike[str],
+    out: str | os.PathLike[str] | None = None,
+    threshold: float = 0.5,
+) -> pd.DataFrame:
+    """Per-fixation finding probabilities for every recording of ``data``."""
+    model, ck = load_checkpoint(checkpoint)
+    cfg = TrainConfig.from_dict(ck["config"])
+    corpus = load_corpus(
+        data, regime=cfg.regime, source=cfg.source, image_size=cfg.model.image_size
+    )
+    probs = predict_intent(model, corpus, corpus.examples)
+    rows = []
+    for e, p in zip(corpus.examples, probs, strict=True):
+        h, w = corpus.image_shape[e.image_id]
+        for i in range(len(e)):
+            rows.append({
+                "recording_id": e.recording_id, "fixation_index": i, "onset_ms": float(e.onset_ms[i]),
+                "x_px": float(e.xy[i, 0] * w), "y_px": float(e.xy[i, 1] * h), "regime": cfg.regime,
+                "findings": list(FINDINGS), "probabilities": p[i].astype(np.float32).tolist(),
+                "predicted": [f for f, v in zip(FINDINGS, p[i], strict=True) if v >= threshold],
+            })  # fmt: skip
+    df = pd.DataFrame(rows)
+    if out is not None:
+        write_table(
+            df, out, "intent_predictions", {"checkpoint": str(checkpoint), "regime": cfg.regime}
+        )
+    return df
+
+
+def sample_scanpath_table(
+    checkpoint: str | os.PathLike[str],
+    data: str | os.PathLike[str],
+    out: str | os.PathLike[str] | None = None,
+    *,
+    n_samples: int = 4,
+    max_len: int = 80,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """``n_samples`` scanpaths for every image of ``data``, in image pixels."""
+    model, ck = load_checkpoint(checkpoint)
+    cfg = TrainConfig.from_dict(ck["config"])
+    corpus = load_corpus(
+        data, regime=cfg.regime, source=cfg.source, image_size=cfg.model.image_size
+    )
+    gen = torch.Generator().manual_seed(seed)
+    rows = []
+    for image_id in sorted(corpus.images):
+        h, w = corpus.image_shape[image_id]
+        image = torch.as_tensor(corpus.images[image_id])[None, None]
+        for k, s in enumerate(
+            model.sample(image, n_samples=n_samples, max_len=max_len, generator=gen)
+        ):
+            dur = s["dur_ms"].numpy().astype(np.float64)
+            onset = np.concatenate([[0.0], np.cumsum(dur)[:-1]])
+            xy = s["xy"].numpy().astype(np.float64)
+            rows.append(pd.DataFrame({"image_id": image_id, "sample": k, "fixation_index": np.arange(len(dur)),
+                                      "x_px": xy[:, 0] * w, "y_px": xy[:, 1] * h, "duration_ms": dur,
+                                      "onset_ms": onset}))  # fmt: skip
+    df = pd.concat(rows, ignore_index=True)
+    if out is not None:
+        write_table(
+            df, out, "scanpath_predictions", {"checkpoint": str(checkpoint), "samples": n_samples}
+        )
+    return df

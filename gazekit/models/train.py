@@ -1,0 +1,392 @@
+"""Training loop shared by the intent and scanpath models.
+
+AdamW, linear warm-up then cosine decay, gradient clipping, early stopping on the
+validation loss, deterministic seeds, bf16 autocast on CUDA, optional ``torch.compile``,
+DistributedDataParallel when launched by ``torchrun`` (one entry point), a tqdm progress
+bar, atomic versioned checkpoints with resume, ``metrics.csv`` and ``loss.png`` per run.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import math
+import os
+import random
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from gazekit._version import __version__
+from gazekit.errors import GazekitError, InputError
+from gazekit.io.parquet import atomic_path
+from gazekit.models.data import Corpus, Example, load_corpus, pad_batch, split_recordings
+from gazekit.models.nn import IntentModel, ModelConfig, ScanpathModel
+
+log = logging.getLogger(__name__)
+
+CHECKPOINT_FORMAT = 1
+TASKS: dict[str, type[torch.nn.Module]] = {"intent": IntentModel, "scanpath": ScanpathModel}
+
+
+def _register_baselines() -> None:
+    from gazekit.models.baselines import GRUIntentModel
+
+    TASKS["intent_gru"] = GRUIntentModel
+
+
+@dataclass
+class TrainConfig:
+    """Optimisation settings (defaults: a CPU smoke run)."""
+
+    task: str = "intent"
+    regime: str = "radhybrid"
+    source: str = "auto"
+    batch_size: int = 16
+    lr: float = 2e-3
+    weight_decay: float = 0.01
+    warmup_steps: int = 20
+    max_steps: int = 300
+    eval_every: int = 25
+    patience: int = 6
+    grad_clip: float = 1.0
+    seed: int = 0
+    split: tuple[float, float, float] = (0.7, 0.15, 0.15)
+    compile: bool = False
+    cpu_threads: int = 1
+    model: ModelConfig = field(default_factory=ModelConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able dict (model config nested)."""
+        d = asdict(self)
+        d["model"] = self.model.to_dict()
+        d["split"] = list(self.split)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> TrainConfig:
+        """Inverse of :meth:`to_dict`; unknown keys are an error."""
+        d = dict(d)
+        model = ModelConfig.from_dict(d.pop("model", {}))
+        if "split" in d:
+            d["split"] = tuple(d["split"])
+        try:
+            return cls(model=model, **d)
+        except TypeError as exc:
+            raise InputError(f"bad training config: {exc}") from None
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str] | None, **overrides: Any) -> TrainConfig:
+        """Read a JSON config (or the defaults), then apply ``overrides`` (non-None)."""
+        d: dict[str, Any] = {}
+        if path is not None:
+            p = Path(path)
+            try:
+                d = json.loads(p.read_text())
+            except (OSError, json.JSONDecodeError) as exc:
+                raise InputError(f"cannot read config ({exc})", path=p) from None
+        d.update({k: v for k, v in overrides.items() if v is not None})
+        return cls.from_dict(d)
+
+
+def config_path(name: str) -> Path:
+    """A shipped config (``tiny``, ``base``) by name."""
+    p = Path(__file__).parent / "configs" / f"{name}.json"
+    if not p.is_file():
+        raise InputError(f"no shipped config {name!r}", path=p)
+    return p
+
+
+_register_baselines()
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python and torch (NumPy generators are created from the seed where used)."""
+    random.seed(seed)
+    torch.manual_seed(seed)
+    torch.use_deterministic_algorithms(True, warn_only=True)
+
+
+def resolve_device(device: str) -> torch.device:
+    """``auto`` → cuda when available, else cpu; an unavailable cuda is an error."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise GazekitError("--device cuda asked for, but no CUDA device is available")
+    return torch.device(device)
+
+
+def to_tensors(
+    corpus: Corpus, examples: list[Example], device: torch.device
+) -> dict[str, torch.Tensor]:
+    """Padded batch of examples (with their images) on ``device``."""
+    b = {k: torch.as_tensor(v, device=device) for k, v in pad_batch(examples).items()}
+    b["image"] = torch.stack([torch.as_tensor(corpus.images[e.image_id]) for e in examples])[
+        :, None
+    ].to(device)
+    return b
+
+
+def lr_at(step: int, cfg: TrainConfig) -> float:
+    """Linear warm-up then cosine decay to 10 % of ``lr``."""
+    if step < cfg.warmup_steps:
+        return cfg.lr * (step + 1) / cfg.warmup_steps
+    frac = (step - cfg.warmup_steps) / max(1, cfg.max_steps - cfg.warmup_steps)
+    return cfg.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(frac, 1.0))))
+
+
+@dataclass
+class RunResult:
+    """What :func:`train` produced."""
+
+    run_dir: Path
+    checkpoint: Path
+    best_val: float
+    steps: int
+    tokens_per_s: float
+    split: dict[str, list[str]]
+
+
+def _distributed() -> tuple[int, int]:
+    if "RANK" in os.environ and "WORLD_SIZE" in os.environ:
+        import torch.distributed as dist
+
+        if not dist.is_initialized():
+            dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+def save_checkpoint(path: Path, model: torch.nn.Module, opt: torch.optim.Optimizer, cfg: TrainConfig,
+                    step: int, best_val: float, split: dict[str, list[str]], history: list[dict]) -> Path:  # fmt: skip
+    """One versioned dict: weights, optimiser, config, step, RNG states, versions."""
+    raw = getattr(model, "module", model)
+    raw = getattr(raw, "_orig_mod", raw)
+    state = {
+        "format_version": CHECKPOINT_FORMAT, "task": cfg.task, "config": cfg.to_dict(),
+        "model_state": raw.state_dict(), "optimizer_state": opt.state_dict(), "step": step,
+        "best_val": best_val, "split": split, "history": history,
+        "rng": {"torch": torch.get_rng_state(), "python": random.getstate()},
+        "versions": {"gazekit": __version__, "torch": torch.__version__},
+    }  # fmt: skip
+    with atomic_path(path) as tmp:
+        torch.save(state, tmp)
+    return path
+
+
+def load_checkpoint(
+    path: str | os.PathLike[str], device: str | torch.device = "cpu"
+) -> tuple[torch.nn.Module, dict[str, Any]]:
+    """Model (eval mode) and the checkpoint dict."""
+    p = Path(path)
+    try:
+        ck = torch.load(p, map_location=device, weights_only=False)
+    except (OSError, RuntimeError, EOFError) as exc:
+        raise InputError(f"cannot read checkpoint ({exc})", path=p) from None
+    if not isinstance(ck, dict) or ck.get("format_version") != CHECKPOINT_FORMAT:
+        raise InputError("not a gazekit checkpoint (or an unsupported format version)", path=p)
+    cfg = TrainConfig.from_dict(ck["config"])
+    model = TASKS[ck["task"]](cfg.model)
+    model.load_state_dict(ck["model_state"])
+    model.to(device).eval()
+    return model, ck
+
+
+def _evaluate(
+    model: torch.nn.Module,
+    corpus: Corpus,
+    ex: list[Example],
+    cfg: TrainConfig,
+    device: torch.device,
+) -> float:
+    model.eval()
+    total, n = 0.0, 0
+    with torch.no_grad():
+        for i in range(0, len(ex), cfg.batch_size):
+            part = ex[i : i + cfg.batch_size]
+            b = to_tensors(corpus, part, device)
+            with torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.type == "cuda"):
+                loss = getattr(model, "module", model).loss(b)
+            k = int(b["mask"].sum())
+            total += float(loss) * k
+            n += k
+    model.train()
+    return total / max(n, 1)
+
+
+def _plot(history: list[dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    ax.plot([h["step"] for h in history], [h["train_loss"] for h in history], label="train")
+    val = [h for h in history if h.get("val_loss") is not None]
+    ax.plot([h["step"] for h in val], [h["val_loss"] for h in val], "o-", label="validation")
+    ax.set(xlabel="step", ylabel="loss", title="training curve")
+    ax.legend()
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=110)
+    plt.close(fig)
+
+
+def train(
+    data: str | os.PathLike[str] | Corpus,
+    cfg: TrainConfig,
+    out: str | os.PathLike[str],
+    *,
+    device: str = "auto",
+    resume: bool = False,
+    progress: bool = False,
+    stop_at: int | None = None,
+) -> RunResult:
+    """Train ``cfg.task`` on a dataset directory (or a loaded :class:`Corpus`).
+
+    Writes ``out/checkpoint.pt`` (last), ``out/best.pt`` (lowest validation loss),
+    ``out/metrics.csv``, ``out/loss.png`` and ``out/config.json``. With ``resume`` the
+    run continues from ``out/checkpoint.pt`` exactly (same next-step loss). ``stop_at``
+    ends the run after that step, as an interruption would (the schedule still follows
+    ``cfg.max_steps``).
+    """
+    if cfg.task not in TASKS:
+        raise InputError(f"task must be one of {sorted(TASKS)}, got {cfg.task!r}")
+    rank, world = _distributed()
+    dev = resolve_device(device)
+    if world > 1 and dev.type == "cuda":
+        dev = torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
+        torch.cuda.set_device(dev)
+    out = Path(out)
+    if dev.type == "cpu":
+        # small per-step kernels: extra intra-op threads mostly add contention
+        torch.set_num_threads(max(1, cfg.cpu_threads))
+    seed_everything(cfg.seed)
+    corpus = (
+        data
+        if isinstance(data, Corpus)
+        else load_corpus(
+            data, regime=cfg.regime, source=cfg.source, image_size=cfg.model.image_size
+        )
+    )
+    tr, va, te = split_recordings(corpus.examples, cfg.split, cfg.seed)
+    if not tr or not va:
+        raise InputError(
+            f"too few images/readers for a train/validation split ({len(corpus.examples)} recordings)"
+        )
+    split = {"train": tr, "val": va, "test": te}
+    by_id = {e.recording_id: e for e in corpus.examples}
+    train_ex, val_ex = [by_id[r] for r in tr], [by_id[r] for r in va]
+    model = TASKS[cfg.task](cfg.model).to(dev)
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    step, best_val, history = 0, float("inf"), []
+    ck_path = out / "checkpoint.pt"
+    if resume:
+        if not ck_path.is_file():
+            raise InputError("nothing to resume (no checkpoint.pt)", path=ck_path)
+        ck = torch.load(ck_path, map_location=dev, weights_only=False)
+        model.load_state_dict(ck["model_state"])
+        opt.load_state_dict(ck["optimizer_state"])
+        step, best_val, history = ck["step"], ck["best_val"], ck["history"]
+        torch.set_rng_state(ck["rng"]["torch"])
+        random.setstate(ck["rng"]["python"])
+    run_model: torch.nn.Module = model
+    if world > 1:
+        from torch.nn.parallel import DistributedDataParallel as DDP
+
+        run_model = DDP(model, device_ids=[dev.index] if dev.type == "cuda" else None)
+    if cfg.compile:
+        run_model = torch.compile(run_model)  # type: ignore[assignment]
+    if rank == 0:
+        out.mkdir(parents=True, exist_ok=True)
+        with atomic_path(out / "config.json") as tmp:
+            Path(tmp).write_text(json.dumps(cfg.to_dict(), indent=2))
+    bar = None
+    if progress and rank == 0:
+        from tqdm import tqdm
+
+        bar = tqdm(total=cfg.max_steps, initial=step, desc=f"train {cfg.task}", unit="step")
+    n_tokens, t_start, bad_evals = 0, time.perf_counter(), 0
+    model.train()
+    while step < min(cfg.max_steps, stop_at or cfg.max_steps):
+        # the batch depends on (seed, step, rank) only, so a resumed run draws the same ones
+        rng = np.random.default_rng([cfg.seed, step, rank])
+        idx = rng.choice(len(train_ex), size=min(cfg.batch_size, len(train_ex)), replace=False)
+        if world > 1:
+            idx = idx[rank::world] if len(idx) >= world else idx
+        batch = to_tensors(corpus, [train_ex[i] for i in idx], dev)
+        for g in opt.param_groups:
+            g["lr"] = lr_at(step, cfg)
+        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=dev.type == "cuda"):
+            loss = (
+                getattr(run_model, "module", run_model).loss(batch)
+                if world == 1
+                else _ddp_loss(run_model, batch)
+            )
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+        opt.step()
+        step += 1
+        n_tokens += int(batch["mask"].sum())
+        rec: dict[str, Any] = {
+            "step": step,
+            "train_loss": float(loss.detach()),
+            "lr": lr_at(step - 1, cfg),
+            "val_loss": None,
+        }
+        if step % cfg.eval_every == 0 or step == cfg.max_steps:
+            rec["val_loss"] = _evaluate(run_model, corpus, val_ex, cfg, dev)
+            if rec["val_loss"] < best_val - 1e-4:
+                best_val, bad_evals = rec["val_loss"], 0
+                if rank == 0:
+                    save_checkpoint(
+                        out / "best.pt", model, opt, cfg, step, best_val, split, [*history, rec]
+                    )
+            else:
+                bad_evals += 1
+        history.append(rec)
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix(loss=f"{rec['train_loss']:.3f}", val=f"{best_val:.3f}")
+        if rec["val_loss"] is not None and rank == 0:
+            save_checkpoint(ck_path, model, opt, cfg, step, best_val, split, history)
+        if bad_evals >= cfg.patience:
+            log.info(
+                "early stop at step %d (validation loss did not improve %d times)",
+                step,
+                cfg.patience,
+            )
+            break
+    if bar is not None:
+        bar.close()
+    elapsed = time.perf_counter() - t_start
+    if rank == 0:
+        save_checkpoint(ck_path, model, opt, cfg, step, best_val, split, history)
+        if not (out / "best.pt").is_file():
+            save_checkpoint(out / "best.pt", model, opt, cfg, step, best_val, split, history)
+        with atomic_path(out / "metrics.csv") as tmp, open(tmp, "w", newline="") as fh:
+            w = csv.DictWriter(fh, fieldnames=["step", "train_loss", "val_loss", "lr"])
+            w.writeheader()
+            w.writerows(history)
+        _plot(history, out / "loss.png")
+    return RunResult(out, out / "best.pt", best_val, step, n_tokens / max(elapsed, 1e-9), split)
+
+
+def _ddp_loss(run_model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+    """Loss through the DDP wrapper's forward (so gradients are all-reduced)."""
+    module = run_model.module  # type: ignore[attr-defined]
+    if isinstance(module, IntentModel):
+        logits = run_model(batch)
+        m = batch["mask"].unsqueeze(-1).to(logits.dtype)
+        bce = torch.nn.functional.binary_cross_entropy_with_logits(
+            logits, batch["intent"], reduction="none"
+        )
+        return (bce * m).sum() / (m.sum() * logits.shape[-1]).clamp_min(1.0)
+    run_model(batch)  # registers the forward with DDP; the loss recomputes the parameters
+    return module.loss(batch)
