@@ -304,7 +304,7 @@ def _load_stage_steps() -> None:
     """Import the stages' demo-step modules; each registers itself with :func:`add_step`."""
     import importlib
 
-    for module in ("gazekit.events.demo_step",):
+    for module in ("gazekit.events.demo_step", "gazekit.models.demo_step"):
         try:
             importlib.import_module(module)
         except ImportError as exc:
