@@ -23,7 +23,7 @@ TASK = click.Choice(["intent", "scanpath", "intent_gru"])
     "config",
     default="tiny",
     show_default=True,
-    help="JSON config file, or a shipped one: tiny, base.",
+    help="JSON or TOML config file, or a shipped one: tiny, base.",
 )
 @click.option(
     "-o", "--output", "out", required=True, type=click.Path(file_okay=False), help="Run directory."
@@ -45,7 +45,7 @@ def train(task: str, data: str, config: str, out: str, device: str, regime: str 
     from gazekit.models.train import TrainConfig, config_path
     from gazekit.models.train import train as run
 
-    path = Path(config) if Path(config).suffix == ".json" else config_path(config)
+    path = Path(config) if Path(config).suffix in (".json", ".toml") else config_path(config)
     cfg = TrainConfig.load(
         path, task=task, regime=regime, max_steps=max_steps, seed=seed, compile=compile_
     )

@@ -2,6 +2,9 @@
 
 Importing :mod:`gazekit.models` imports torch (``import gazekit`` does not).
 
+* :class:`ImageEncoder` — compact CNN from scratch (or a timm backbone with local weights)
+  → a grid of image tokens; :class:`FeatureCache` reuses its outputs per image id while
+  the weights are unchanged;
 * :class:`IntentModel` — fixation tokens (position, duration, time, anatomy region and the
   image feature at the fixation) with cross-attention to image tokens → per-fixation
   multi-label finding probabilities;
@@ -21,7 +24,7 @@ from gazekit.models.evaluate import (
     format_tables,
     predict_intent,
 )
-from gazekit.models.nn import ImageEncoder, IntentModel, ModelConfig, ScanpathModel
+from gazekit.models.nn import FeatureCache, ImageEncoder, IntentModel, ModelConfig, ScanpathModel
 from gazekit.models.predict import predict_intent_table, sample_scanpath_table
 from gazekit.models.train import RunResult, TrainConfig, config_path, load_checkpoint, train
 
@@ -30,6 +33,7 @@ __all__ = [
     "REGIONS",
     "Corpus",
     "Example",
+    "FeatureCache",
     "ImageEncoder",
     "IntentModel",
     "ModelConfig",

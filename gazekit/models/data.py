@@ -223,15 +223,22 @@ def split_recordings(
 
 
 def pad_batch(examples: Sequence[Example]) -> dict[str, np.ndarray]:
-    """Pad examples to the longest one; ``mask`` is True on real tokens (batch first)."""
+    """Pad examples to the longest one; ``mask`` is True on real tokens (batch first).
+
+    ``target`` (B,) is each reading's dominant finding (most labelled fixations), or
+    ``len(FINDINGS)`` when none is labelled; the scanpath model may condition on it.
+    """
     n, L = len(examples), max(len(e) for e in examples)
     batch = {
         "xy": np.zeros((n, L, 2), np.float32), "dur": np.zeros((n, L), np.float32),
         "t": np.zeros((n, L), np.float32), "region": np.zeros((n, L), np.int64),
         "intent": np.zeros((n, L, len(FINDINGS)), np.float32), "mask": np.zeros((n, L), bool),
+        "target": np.full(n, len(FINDINGS), np.int64),
     }  # fmt: skip
     for i, e in enumerate(examples):
         k = len(e)
+        if k and e.intent.any():  # the reading's dominant finding; len(FINDINGS) = none
+            batch["target"][i] = int(np.argmax(e.intent.sum(axis=0)))
         batch["xy"][i, :k], batch["dur"][i, :k], batch["t"][i, :k] = e.xy, e.dur, e.t
         batch["region"][i, :k], batch["intent"][i, :k] = e.region, e.intent
         batch["mask"][i, :k] = True

@@ -82,13 +82,20 @@ class TrainConfig:
 
     @classmethod
     def load(cls, path: str | os.PathLike[str] | None, **overrides: Any) -> TrainConfig:
-        """Read a JSON config (or the defaults), then apply ``overrides`` (non-None)."""
+        """Read a JSON or TOML (``.toml``) config, or the defaults, then apply ``overrides``.
+
+        Overrides that are None are ignored. The model architecture is the nested ``model``
+        object (a ``[model]`` table in TOML).
+        """
+        import tomllib
+
         d: dict[str, Any] = {}
         if path is not None:
             p = Path(path)
             try:
-                d = json.loads(p.read_text())
-            except (OSError, json.JSONDecodeError) as exc:
+                text = p.read_text()
+                d = tomllib.loads(text) if p.suffix == ".toml" else json.loads(text)
+            except (OSError, json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
                 raise InputError(f"cannot read config ({exc})", path=p) from None
         d.update({k: v for k, v in overrides.items() if v is not None})
         return cls.from_dict(d)
