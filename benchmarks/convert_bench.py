@@ -100,15 +100,22 @@ def _child(fn_name: str, args: tuple, q: mp.Queue) -> None:
     if fn_name == "gazekit_convert":  # import outside the timed region
         import gazekit.io.convert
         import gazekit.io.eyelink  # noqa: F401
+    rss0 = _status_mb("VmRSS")
     t0 = time.perf_counter()
     out = globals()[fn_name](*args)
-    q.put(
-        {
-            "seconds": time.perf_counter() - t0,
-            "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-            **out,
-        }
-    )
+    seconds = time.perf_counter() - t0
+    q.put({"seconds": seconds, "maxrss_mb": _status_mb("VmHWM"), "start_rss_mb": rss0, **out})
+
+
+def _status_mb(key: str) -> float:
+    """A ``/proc/self/status`` memory field (VmRSS, VmHWM) in MB; ru_maxrss elsewhere."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(key + ":"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def gazekit_convert(src: str, out: str) -> dict:
@@ -159,8 +166,8 @@ def main() -> None:
         n = make_asc(asc, args.minutes)
         mb = asc.stat().st_size / 2**20
         print(f"ASC: {n:,} binocular samples at 1000 Hz, {mb:.0f} MB")
-        base = measure("baseline_rss")["maxrss_mb"]
         g = measure("gazekit_convert", str(asc), str(work / "out_asc"))
+        base = g["start_rss_mb"]  # after the imports, before the conversion
         extra = g["maxrss_mb"] - base
         print(f"  gazekit      {g['seconds']:7.2f} s  {n / g['seconds'] / 1e6:6.2f} M samples/s  {mb / g['seconds']:6.1f} MB/s"
               f"  peak RSS +{extra:.0f} MB over imports = {extra / g['output_mb']:.1f}x the output table ({g['output_mb']:.0f} MB)")  # fmt: skip
