@@ -130,7 +130,11 @@ def gazekit_convert(src: str, out: str) -> dict:
 
 
 def pymovements_parse(src: str) -> dict:
+    import warnings
+
     import pymovements as pm
+
+    warnings.simplefilter("ignore")  # one UserWarning per fixation otherwise
 
     gaze = pm.gaze.from_asc(src)
     return {"samples": int(gaze.samples.height)}
