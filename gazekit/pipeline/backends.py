@@ -42,6 +42,32 @@ class Backend:
         """Release workers."""
 
 
+def single_threaded() -> None:
+    """Make a worker process use one thread in every library that would start a pool.
+
+    The pipeline parallelises across recordings (one per worker process); inner thread
+    pools (Numba parallel kernels, OpenCV filters, Arrow's CPU and I/O pools, BLAS) would
+    oversubscribe the cores and make two workers slower than one.
+    """
+    os.environ.update({"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"})
+    try:
+        import numba
+
+        numba.set_num_threads(1)
+    except (ImportError, ValueError):  # pragma: no cover - numba is a dependency
+        pass
+    try:
+        import cv2
+
+        cv2.setNumThreads(1)
+    except ImportError:  # pragma: no cover - opencv is a dependency
+        pass
+    import pyarrow as pa
+
+    pa.set_cpu_count(1)
+    pa.set_io_thread_count(1)
+
+
 class ProcessBackend(Backend):
     """A local :class:`~concurrent.futures.ProcessPoolExecutor` (``forkserver`` start)."""
 
@@ -59,7 +85,9 @@ class ProcessBackend(Backend):
         self._pool = self._new_pool()
 
     def _new_pool(self) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(max_workers=self.n_workers, mp_context=self._ctx)
+        return ProcessPoolExecutor(
+            max_workers=self.n_workers, mp_context=self._ctx, initializer=single_threaded
+        )
 
     def run(self, fn: Callable[[T], R], tasks: Iterable[T]) -> Iterator[tuple[T, Any]]:
         it = iter(tasks)
