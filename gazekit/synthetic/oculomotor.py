@@ -201,7 +201,7 @@ def generate(
     slot = seg % 4
     local = np.arange(total) - seg_start[seg]
     label = np.array([SACCADE, PSO, FIXATION, BLINK], np.int8)[slot]
-    pos = np.empty((total, 2))
+    pos = np.zeros((total, 2))  # blink rows get NaN at the end; zeros keep the tremor sum finite
 
     # fixations
     is_fix = slot == 2
