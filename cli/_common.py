@@ -34,17 +34,26 @@ def geometry_options(f):  # type: ignore[no-untyped-def]
     return f
 
 
+def geometry_kwargs(
+    screen_px: str | None, screen_mm: str | None, distance_mm: float | None
+) -> dict[str, float]:
+    """The geometry given on the command line as ``Geometry`` field names (only those given)."""
+    out: dict[str, float] = {}
+    px = parse_pair(screen_px, "--screen-px")
+    mm = parse_pair(screen_mm, "--screen-mm")
+    if px:
+        out["screen_w_px"], out["screen_h_px"] = px
+    if mm:
+        out["screen_w_mm"], out["screen_h_mm"] = mm
+    if distance_mm is not None:
+        out["viewing_distance_mm"] = distance_mm
+    return out
+
+
 def override_geometry(
     geom: Geometry, screen_px: str | None, screen_mm: str | None, distance_mm: float | None
 ) -> Geometry:
     """Return ``geom`` with any geometry given on the command line filled in."""
-    d = geom.to_dict()
-    px = parse_pair(screen_px, "--screen-px")
-    mm = parse_pair(screen_mm, "--screen-mm")
-    if px:
-        d["screen_w_px"], d["screen_h_px"] = px
-    if mm:
-        d["screen_w_mm"], d["screen_h_mm"] = mm
-    if distance_mm is not None:
-        d["viewing_distance_mm"] = distance_mm
-    return Geometry.from_dict(d)
+    return Geometry.from_dict(
+        {**geom.to_dict(), **geometry_kwargs(screen_px, screen_mm, distance_mm)}
+    )

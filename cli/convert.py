@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from gazekit.cli._common import geometry_options, parse_pair
+from gazekit.cli._common import geometry_kwargs, geometry_options
 
 
 def _parse_map(value: str | None) -> dict[str, str] | None:
@@ -76,13 +76,7 @@ def convert(
         options["column_map"] = cmap
     if time_unit:
         options["time_unit"] = time_unit
-    px, mm = parse_pair(screen_px, "--screen-px"), parse_pair(screen_mm, "--screen-mm")
-    if px:
-        options["screen_w_px"], options["screen_h_px"] = px
-    if mm:
-        options["screen_w_mm"], options["screen_h_mm"] = mm
-    if distance_mm is not None:
-        options["viewing_distance_mm"] = distance_mm
+    options.update(geometry_kwargs(screen_px, screen_mm, distance_mm))
     show = sys.stderr.isatty() if progress is None else progress
     result = run(
         list(inputs), outdir, fmt=fmt, overwrite=overwrite, jobs=jobs, fail_fast=fail_fast,

@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from gazekit.cli._common import geometry_options, parse_pair
+from gazekit.cli._common import geometry_kwargs, geometry_options
 
 
 @click.command("events")
@@ -106,14 +106,7 @@ def events(
             raise click.BadParameter(f"expected NAME=VALUE, got {kv!r}", param_hint="--param")
         params[name.strip()] = _number(value.strip())
     full = detector_parameters(method, **params)
-    geom: dict[str, Any] = {}
-    px, mm = parse_pair(screen_px, "--screen-px"), parse_pair(screen_mm, "--screen-mm")
-    if px:
-        geom["screen_w_px"], geom["screen_h_px"] = px
-    if mm:
-        geom["screen_w_mm"], geom["screen_h_mm"] = mm
-    if distance_mm is not None:
-        geom["viewing_distance_mm"] = distance_mm
+    geom = geometry_kwargs(screen_px, screen_mm, distance_mm)
     items = expand_inputs(inputs)
 
     def bar(it, total):  # type: ignore[no-untyped-def]

@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from gazekit.events import detect, label_samples
-from gazekit.events.adaptive import _walk, adaptive_labels_reference, peak_threshold
+from gazekit.events import _kernels, _reference, detect, label_samples
+from gazekit.events.adaptive import peak_threshold
 from gazekit.events.base import FIXATION, PSO, SACCADE
 from gazekit.metrics.classification import cohen_kappa
 
@@ -26,8 +26,8 @@ def test_kernel_matches_the_reference(speed, seed, local_min):
     t = np.cumsum(rng.uniform(0.8, 1.2, speed.size))
     a = np.ones(speed.size, np.int8)
     b = np.ones(speed.size, np.int8)
-    _walk(speed, ok, t, 120.0, 40.0, 40.0, 3.0, a, local_min)
-    adaptive_labels_reference(speed, ok, t, 120.0, 40.0, 40.0, 3.0, b, local_min)
+    _kernels.adaptive_walk(speed, ok, t, 120.0, 40.0, 40.0, 3.0, a, local_min)
+    _reference.adaptive_walk(speed, ok, t, 120.0, 40.0, 40.0, 3.0, b, local_min)
     np.testing.assert_array_equal(a, b)
 
 
@@ -58,7 +58,7 @@ def test_clean_saccade_then_oscillation_gets_exact_labels():
     ]
     ok = np.ones(200, bool)
     codes = np.full(200, FIXATION, np.int8)
-    _walk(speed, ok, t, 100.0, 15.0, 40.0, 5.0, codes, False)
+    _kernels.adaptive_walk(speed, ok, t, 100.0, 15.0, 40.0, 5.0, codes, False)
     assert (codes[:100] == FIXATION).all() and (codes[118:] == FIXATION).all()
     assert (codes[100:112] == SACCADE).all()  # from the first sample >= ST to the last >= LT
     assert (codes[112:117] == PSO).all()  # the re-acceleration within 40 ms

@@ -622,3 +622,78 @@ def drop_short(codes, t, code, min_ms, replacement, dt, split_gap_ms):  # pragma
             dropped += 1
         s = e + 1
     return dropped
+
+
+# --------------------------------------------------------------------- adaptive
+@njit
+def adaptive_walk(speed, ok, t_ms, pt, st, pso_window_ms, min_saccade_ms, codes, local_min=True):  # type: ignore[no-untyped-def]
+    """Numba kernel of steps 2–3: mark SACCADE and PSO in ``codes`` (others untouched)."""
+    n = speed.shape[0]
+    i = 0
+    last_end = -1
+    while i < n:
+        if not (ok[i] and speed[i] > pt):
+            i += 1
+            continue
+        j = i
+        while j + 1 < n and ok[j + 1] and speed[j + 1] > pt:
+            j += 1
+        # onset: back to a local minimum below ST
+        on = i
+        while (
+            on > 0
+            and ok[on - 1]
+            and on - 1 > last_end
+            and not (speed[on] < st and (not local_min or speed[on - 1] >= speed[on]))
+        ):
+            on -= 1
+        if on < i and speed[on] < st:
+            on += 1  # the sample below the threshold is the fixation's
+        # local noise in the 40 ms before the onset
+        s = 0.0
+        s2 = 0.0
+        m = 0
+        k = on - 1
+        while k >= 0 and ok[k] and t_ms[on] - t_ms[k] <= 40.0:
+            s += speed[k]
+            s2 += speed[k] * speed[k]
+            m += 1
+            k -= 1
+        lt = st
+        if m >= 2:
+            mean = s / m
+            var = s2 / m - mean * mean
+            lt = 0.7 * st + 0.3 * (mean + 3.0 * math.sqrt(max(var, 0.0)))
+        off = j
+        while (
+            off + 1 < n
+            and ok[off + 1]
+            and not (speed[off] < lt and (not local_min or speed[off + 1] >= speed[off]))
+        ):
+            off += 1
+        if off > j and speed[off] < lt:
+            off -= 1
+        if t_ms[off] - t_ms[on] >= min_saccade_ms:
+            for q in range(on, off + 1):
+                codes[q] = SACCADE
+            # PSO: a new excursion above LT within the window after the offset
+            q = off + 1
+            peak = -1
+            while q < n and ok[q] and t_ms[q] - t_ms[off] <= pso_window_ms:
+                if speed[q] > lt and speed[q] <= pt:
+                    peak = q
+                if speed[q] > pt:
+                    break
+                q += 1
+            if peak > 0:
+                e = peak
+                while e + 1 < n and ok[e + 1] and not (speed[e] < lt and speed[e + 1] >= speed[e]):
+                    e += 1
+                if speed[e] < lt:
+                    e -= 1
+                for r in range(off + 1, e + 1):
+                    codes[r] = PSO
+                off = e
+        last_end = off
+        i = max(off, j) + 1
+    return codes

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gazekit.events.base import BLINK, FIXATION, SACCADE, UNDEFINED
+from gazekit.events.base import BLINK, FIXATION, PSO, SACCADE, UNDEFINED
 
 
 def affine_degrees(x, y, ax, bx, ay, by, dist):
@@ -171,3 +171,61 @@ def drop_short(codes, t, code, min_ms, replacement, dt, split_gap_ms):
             codes[s : e + 1] = replacement
             dropped += 1
     return codes, dropped
+
+
+def adaptive_walk(
+    speed: np.ndarray, ok: np.ndarray, t_ms: np.ndarray, pt: float, st: float,
+    pso_window_ms: float, min_saccade_ms: float, codes: np.ndarray, local_min: bool = True,
+) -> np.ndarray:  # fmt: skip
+    """Steps 2–3 of the adaptive detector: mark SACCADE and PSO in ``codes`` (returned)."""
+    n = speed.size
+    above = ok & (speed > pt)
+    runs = np.flatnonzero(np.diff(np.concatenate(([0], above.astype(np.int8), [0]))))
+    starts, ends = runs[::2], runs[1::2] - 1
+    last_end = -1
+    for i, j in zip(starts, ends, strict=True):
+        if i <= last_end:
+            continue
+        on = int(i)
+        while (
+            on > 0
+            and ok[on - 1]
+            and on - 1 > last_end
+            and not (speed[on] < st and (not local_min or speed[on - 1] >= speed[on]))
+        ):
+            on -= 1
+        if on < i and speed[on] < st:
+            on += 1
+        lo = on - 1
+        while lo >= 0 and ok[lo] and t_ms[on] - t_ms[lo] <= 40.0:
+            lo -= 1
+        window = speed[lo + 1 : on]
+        lt = 0.7 * st + 0.3 * (window.mean() + 3 * window.std()) if window.size >= 2 else st
+        off = int(j)
+        while (
+            off + 1 < n
+            and ok[off + 1]
+            and not (speed[off] < lt and (not local_min or speed[off + 1] >= speed[off]))
+        ):
+            off += 1
+        if off > j and speed[off] < lt:
+            off -= 1
+        if t_ms[off] - t_ms[on] >= min_saccade_ms:
+            codes[on : off + 1] = SACCADE
+            q, peak = off + 1, -1
+            while q < n and ok[q] and t_ms[q] - t_ms[off] <= pso_window_ms:
+                if lt < speed[q] <= pt:
+                    peak = q
+                if speed[q] > pt:
+                    break
+                q += 1
+            if peak > 0:
+                e = peak
+                while e + 1 < n and ok[e + 1] and not (speed[e] < lt and speed[e + 1] >= speed[e]):
+                    e += 1
+                if speed[e] < lt:
+                    e -= 1
+                codes[off + 1 : e + 1] = PSO
+                off = e
+        last_end = off
+    return codes

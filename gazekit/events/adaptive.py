@@ -22,19 +22,17 @@ detection in eyetracking data*, Behavior Research Methods 42(1):
 
 The same defaults serve 60 Hz and 1000 Hz data (the thresholds adapt to the noise); at
 60 Hz a PSO spans at most two samples and is rarely separable from the saccade's tail.
-The walking of step 2–3 is a Numba kernel; :func:`adaptive_labels_reference` is its plain
-Python/NumPy reference.
+The walking of steps 2–3 is the Numba kernel :func:`gazekit.events._kernels.adaptive_walk`,
+with its plain reference of the same name in :mod:`gazekit.events._reference`.
 """
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-from gazekit._numba import njit
 from gazekit.errors import InputError
-from gazekit.events.base import BLINK, DETECTORS, FIXATION, PSO, SACCADE, UNDEFINED, Signal
+from gazekit.events import _kernels
+from gazekit.events.base import BLINK, DETECTORS, FIXATION, UNDEFINED, Signal
 from gazekit.events.postprocess import postprocess
 
 
@@ -75,138 +73,6 @@ def peak_threshold(
             break
     mu, sd = _loc_scale(v[v < pt])
     return pt, mu + 3.0 * sd, mu, sd
-
-
-@njit
-def _walk(speed, ok, t_ms, pt, st, pso_window_ms, min_saccade_ms, codes, local_min=True):  # type: ignore[no-untyped-def]
-    """Numba kernel of steps 2–3: mark SACCADE and PSO in ``codes`` (others untouched)."""
-    n = speed.shape[0]
-    i = 0
-    last_end = -1
-    while i < n:
-        if not (ok[i] and speed[i] > pt):
-            i += 1
-            continue
-        j = i
-        while j + 1 < n and ok[j + 1] and speed[j + 1] > pt:
-            j += 1
-        # onset: back to a local minimum below ST
-        on = i
-        while (
-            on > 0
-            and ok[on - 1]
-            and on - 1 > last_end
-            and not (speed[on] < st and (not local_min or speed[on - 1] >= speed[on]))
-        ):
-            on -= 1
-        if on < i and speed[on] < st:
-            on += 1  # the sample below the threshold is the fixation's
-        # local noise in the 40 ms before the onset
-        s = 0.0
-        s2 = 0.0
-        m = 0
-        k = on - 1
-        while k >= 0 and ok[k] and t_ms[on] - t_ms[k] <= 40.0:
-            s += speed[k]
-            s2 += speed[k] * speed[k]
-            m += 1
-            k -= 1
-        lt = st
-        if m >= 2:
-            mean = s / m
-            var = s2 / m - mean * mean
-            lt = 0.7 * st + 0.3 * (mean + 3.0 * math.sqrt(max(var, 0.0)))
-        off = j
-        while (
-            off + 1 < n
-            and ok[off + 1]
-            and not (speed[off] < lt and (not local_min or speed[off + 1] >= speed[off]))
-        ):
-            off += 1
-        if off > j and speed[off] < lt:
-            off -= 1
-        if t_ms[off] - t_ms[on] >= min_saccade_ms:
-            for q in range(on, off + 1):
-                codes[q] = 2
-            # PSO: a new excursion above LT within the window after the offset
-            q = off + 1
-            peak = -1
-            while q < n and ok[q] and t_ms[q] - t_ms[off] <= pso_window_ms:
-                if speed[q] > lt and speed[q] <= pt:
-                    peak = q
-                if speed[q] > pt:
-                    break
-                q += 1
-            if peak > 0:
-                e = peak
-                while e + 1 < n and ok[e + 1] and not (speed[e] < lt and speed[e + 1] >= speed[e]):
-                    e += 1
-                if speed[e] < lt:
-                    e -= 1
-                for r in range(off + 1, e + 1):
-                    codes[r] = 3
-                off = e
-        last_end = off
-        i = max(off, j) + 1
-    return codes
-
-
-def adaptive_labels_reference(
-    speed: np.ndarray, ok: np.ndarray, t_ms: np.ndarray, pt: float, st: float,
-    pso_window_ms: float, min_saccade_ms: float, codes: np.ndarray, local_min: bool = True,
-) -> np.ndarray:  # fmt: skip
-    """Plain Python/NumPy reference of the Numba kernel (same rules, same output)."""
-    n = speed.size
-    above = ok & (speed > pt)
-    runs = np.flatnonzero(np.diff(np.concatenate(([0], above.astype(np.int8), [0]))))
-    starts, ends = runs[::2], runs[1::2] - 1
-    last_end = -1
-    for i, j in zip(starts, ends, strict=True):
-        if i <= last_end:
-            continue
-        on = int(i)
-        while (
-            on > 0
-            and ok[on - 1]
-            and on - 1 > last_end
-            and not (speed[on] < st and (not local_min or speed[on - 1] >= speed[on]))
-        ):
-            on -= 1
-        if on < i and speed[on] < st:
-            on += 1
-        lo = on - 1
-        while lo >= 0 and ok[lo] and t_ms[on] - t_ms[lo] <= 40.0:
-            lo -= 1
-        window = speed[lo + 1 : on]
-        lt = 0.7 * st + 0.3 * (window.mean() + 3 * window.std()) if window.size >= 2 else st
-        off = int(j)
-        while (
-            off + 1 < n
-            and ok[off + 1]
-            and not (speed[off] < lt and (not local_min or speed[off + 1] >= speed[off]))
-        ):
-            off += 1
-        if off > j and speed[off] < lt:
-            off -= 1
-        if t_ms[off] - t_ms[on] >= min_saccade_ms:
-            codes[on : off + 1] = SACCADE
-            q, peak = off + 1, -1
-            while q < n and ok[q] and t_ms[q] - t_ms[off] <= pso_window_ms:
-                if lt < speed[q] <= pt:
-                    peak = q
-                if speed[q] > pt:
-                    break
-                q += 1
-            if peak > 0:
-                e = peak
-                while e + 1 < n and ok[e + 1] and not (speed[e] < lt and speed[e + 1] >= speed[e]):
-                    e += 1
-                if speed[e] < lt:
-                    e -= 1
-                codes[off + 1 : e + 1] = PSO
-                off = e
-        last_end = off
-    return codes
 
 
 def adaptive(
@@ -250,7 +116,7 @@ def adaptive(
     codes = np.where(ok, np.int8(FIXATION), np.int8(UNDEFINED)).astype(np.int8)
     codes[signal.blink] = BLINK
     speed = np.where(ok, signal.speed_deg_s, 0.0)
-    _walk(
+    _kernels.adaptive_walk(
         speed,
         ok,
         signal.t_ms,

@@ -134,3 +134,19 @@ def events_table(rows: Any) -> Any:
         if col.name not in df:
             df[col.name] = np.nan if col.type.startswith("float") else None
     return schema.conform(df[schema.names]).to_pandas()
+
+
+def mean_of_eyes(left: Any, right: Any) -> Any:
+    """Per-sample mean of two eyes' values, ignoring the eye that is NaN (NaN when both are).
+
+    Used for binocular gaze and pupil columns; works in two passes over the data without
+    stacking the eyes.
+    """
+    import numpy as np
+
+    left = np.asarray(left, dtype=np.float64)
+    right = np.asarray(right, dtype=np.float64)
+    ok_l, ok_r = np.isfinite(left), np.isfinite(right)
+    n = ok_l.astype(np.float64) + ok_r
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (np.where(ok_l, left, 0.0) + np.where(ok_r, right, 0.0)) / n

@@ -41,7 +41,7 @@ from gazekit import schemas
 from gazekit.errors import InputError
 from gazekit.geometry import Geometry
 from gazekit.io._csv import check_time, read_delimited
-from gazekit.io.base import READERS, WRITERS, head_text
+from gazekit.io.base import READERS, WRITERS, events_table, head_text, mean_of_eyes
 from gazekit.io.parquet import atomic_open
 from gazekit.recording import Recording
 
@@ -226,15 +226,11 @@ def _recording(
     else:
         geom = Geometry(frame="screen", screen_w_px=SCREEN[0], screen_h_px=SCREEN[1], **mm)
     x, y = geom.screen_to_image(sx, sy) if geom.frame == "image" else (sx, sy)
-    pupils = np.stack(
-        [
-            np.where(g[c + "V"].to_numpy(np.float64) == 1, g[c].to_numpy(np.float64), np.nan)
-            if c in g and c + "V" in g else np.full(len(g), np.nan)
-            for c in ("LPMM", "RPMM")
-        ]
-    )  # fmt: skip
-    n_ok = np.isfinite(pupils).sum(axis=0)
-    pupil = np.where(n_ok > 0, np.nansum(pupils, axis=0) / np.maximum(n_ok, 1), np.nan)
+    pupil = mean_of_eyes(*(
+        np.where(g[c + "V"].to_numpy(np.float64) == 1, g[c].to_numpy(np.float64), np.nan)
+        if c in g and c + "V" in g else np.full(len(g), np.nan)
+        for c in ("LPMM", "RPMM")
+    ))  # fmt: skip
     reader = _reader_id(session, options)
     rid = f"{dicom}-{reader}"
     samples = pd.DataFrame(
@@ -263,17 +259,12 @@ def _fixation_events(f: pd.DataFrame, geom: Geometry, rid: str, t0: float) -> pd
     x, y = geom.screen_to_image(sx, sy) if geom.frame == "image" else (sx, sy)
     onset = (f["FPOGS"].to_numpy(np.float64) - t0) * 1000.0
     dur = f["FPOGD"].to_numpy(np.float64) * 1000.0
-    n = len(f)
     ev = pd.DataFrame(
         {"recording_id": rid, "event": "fixation", "source": "tracker", "method": "gazepoint",
          "eye": "both", "onset_ms": onset, "offset_ms": onset + dur, "duration_ms": dur,
-         "x_px": x, "y_px": y, "start_x_px": x, "start_y_px": y, "end_x_px": x, "end_y_px": y,
-         "dispersion_px": np.full(n, np.nan), "dispersion_deg": np.full(n, np.nan),
-         "amplitude_px": np.full(n, np.nan), "amplitude_deg": np.full(n, np.nan),
-         "peak_velocity_deg_s": np.full(n, np.nan), "mean_velocity_deg_s": np.full(n, np.nan)}
+         "x_px": x, "y_px": y, "start_x_px": x, "start_y_px": y, "end_x_px": x, "end_y_px": y}
     )  # fmt: skip
-    ev = ev.sort_values("onset_ms", kind="stable").reset_index(drop=True)
-    return schemas.get("events").conform(ev).to_pandas()
+    return events_table(ev.sort_values("onset_ms", kind="stable").reset_index(drop=True))
 
 
 READERS.add("egd", EGDReader())

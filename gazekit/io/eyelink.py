@@ -34,7 +34,7 @@ from gazekit import schemas
 from gazekit.errors import InputError
 from gazekit.geometry import Geometry
 from gazekit.io._csv import check_time, read_bytes
-from gazekit.io.base import READERS, WRITERS, events_table, head_text
+from gazekit.io.base import READERS, WRITERS, events_table, head_text, mean_of_eyes
 from gazekit.io.parquet import atomic_open
 from gazekit.recording import Recording
 
@@ -328,13 +328,9 @@ class ASCReader:
             cols["x_px"], cols["y_px"], cols["pupil"], cols["valid"] = x, y, p, ok
         else:
             (xl, yl, pl, okl), (xr, yr, pr, okr) = eyes
-            n_ok = okl.astype(np.float64) + okr
-            with np.errstate(invalid="ignore", divide="ignore"):
-                cols["x_px"] = (np.where(okl, xl, 0.0) + np.where(okr, xr, 0.0)) / n_ok
-                cols["y_px"] = (np.where(okl, yl, 0.0) + np.where(okr, yr, 0.0)) / n_ok
-                n_p = np.isfinite(pl).astype(np.float64) + np.isfinite(pr)
-                cols["pupil"] = (np.nan_to_num(pl) + np.nan_to_num(pr)) / n_p
-            cols["valid"] = n_ok > 0
+            cols["x_px"], cols["y_px"] = mean_of_eyes(xl, xr), mean_of_eyes(yl, yr)
+            cols["pupil"] = mean_of_eyes(pl, pr)
+            cols["valid"] = okl | okr
         # columns already have the schema's dtypes; write_table validates on write
         samples = pd.DataFrame(cols, copy=False)
         samples = samples[[c for c in schemas.get("samples").names if c in samples]]

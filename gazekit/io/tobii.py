@@ -24,7 +24,7 @@ import pandas as pd
 from gazekit.errors import InputError
 from gazekit.geometry import Geometry
 from gazekit.io._csv import check_time, read_bytes, read_delimited
-from gazekit.io.base import READERS, events_table, head_text
+from gazekit.io.base import READERS, events_table, head_text, mean_of_eyes
 from gazekit.recording import Recording
 
 _TOBII = {
@@ -118,18 +118,10 @@ class TobiiReader:
                 g[_TOBII["vr"]] == "Valid"
             ).to_numpy()
             valid &= either
-        pupils = np.stack(
-            [
-                g[_TOBII[k]].to_numpy(np.float64) if _TOBII[k] in g else np.full(len(g), np.nan)
-                for k in ("pl", "pr")
-            ]
-        )
-        ok = np.isfinite(pupils)
-        pupil = np.where(
-            ok.any(axis=0),
-            np.where(ok, pupils, 0).sum(axis=0) / np.maximum(ok.sum(axis=0), 1),
-            np.nan,
-        )
+        pupil = mean_of_eyes(*(
+            g[_TOBII[k]].to_numpy(np.float64) if _TOBII[k] in g else np.full(len(g), np.nan)
+            for k in ("pl", "pr")
+        ))  # fmt: skip
         w = options.get("screen_w_px") or (
             float(g[_TOBII["w"]].iloc[0]) if _TOBII["w"] in g else None
         )

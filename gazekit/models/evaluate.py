@@ -39,6 +39,18 @@ SCANPATH_METRICS = ("mm_vector", "mm_direction", "mm_length", "mm_position", "mm
 LOWER_IS_BETTER = {"sed"}
 
 
+def checkpoint_and_corpus(
+    checkpoint: str | os.PathLike[str], data: str | os.PathLike[str]
+) -> tuple[torch.nn.Module, dict[str, Any], TrainConfig, Corpus]:
+    """A checkpoint's model, dict and config, and ``data`` loaded the way it was trained."""
+    model, ck = load_checkpoint(checkpoint)
+    cfg = TrainConfig.from_dict(ck["config"])
+    corpus = load_corpus(
+        data, regime=cfg.regime, source=cfg.source, image_size=cfg.model.image_size
+    )
+    return model, ck, cfg, corpus
+
+
 def _test_examples(corpus: Corpus, ck: dict[str, Any]) -> list[Example]:
     split = ck["split"]
     test = split["test"] or split["val"]
@@ -104,11 +116,7 @@ def evaluate_intent(
     Without ``gru_checkpoint`` the GRU baseline is trained here with the checkpoint's
     own configuration and split (written under ``out/gru``).
     """
-    model, ck = load_checkpoint(checkpoint)
-    cfg = TrainConfig.from_dict(ck["config"])
-    corpus = load_corpus(
-        data, regime=cfg.regime, source=cfg.source, image_size=cfg.model.image_size
-    )
+    model, ck, cfg, corpus = checkpoint_and_corpus(checkpoint, data)
     test = _test_examples(corpus, ck)
     y = np.concatenate([e.intent for e in test])
     rows = [_intent_row("transformer", y, np.concatenate(predict_intent(model, corpus, test)))]
@@ -218,11 +226,7 @@ def evaluate_scanpath(
     """
     from gazekit.anatomy import Atlas
 
-    model, ck = load_checkpoint(checkpoint)
-    cfg = TrainConfig.from_dict(ck["config"])
-    corpus = load_corpus(
-        data, regime=cfg.regime, source=cfg.source, image_size=cfg.model.image_size
-    )
+    model, ck, _cfg, corpus = checkpoint_and_corpus(checkpoint, data)
     test = _test_examples(corpus, ck)
     by_id = {e.recording_id: e for e in corpus.examples}
     train_ex = [by_id[r] for r in ck["split"]["train"] if r in by_id]

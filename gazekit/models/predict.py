@@ -9,9 +9,8 @@ import pandas as pd
 import torch
 
 from gazekit.io.parquet import write_table
-from gazekit.models.data import FINDINGS, load_corpus
-from gazekit.models.evaluate import predict_intent
-from gazekit.models.train import TrainConfig, load_checkpoint
+from gazekit.models.data import FINDINGS
+from gazekit.models.evaluate import checkpoint_and_corpus, predict_intent
 
 
 def predict_intent_table(
@@ -21,11 +20,7 @@ def predict_intent_table(
     threshold: float = 0.5,
 ) -> pd.DataFrame:
     """Per-fixation finding probabilities for every recording of ``data``."""
-    model, ck = load_checkpoint(checkpoint)
-    cfg = TrainConfig.from_dict(ck["config"])
-    corpus = load_corpus(
-        data, regime=cfg.regime, source=cfg.source, image_size=cfg.model.image_size
-    )
+    model, _, cfg, corpus = checkpoint_and_corpus(checkpoint, data)
     probs = predict_intent(model, corpus, corpus.examples)
     rows = []
     for e, p in zip(corpus.examples, probs, strict=True):
@@ -55,11 +50,7 @@ def sample_scanpath_table(
     seed: int = 0,
 ) -> pd.DataFrame:
     """``n_samples`` scanpaths for every image of ``data``, in image pixels."""
-    model, ck = load_checkpoint(checkpoint)
-    cfg = TrainConfig.from_dict(ck["config"])
-    corpus = load_corpus(
-        data, regime=cfg.regime, source=cfg.source, image_size=cfg.model.image_size
-    )
+    model, _, _cfg, corpus = checkpoint_and_corpus(checkpoint, data)
     gen = torch.Generator().manual_seed(seed)
     rows = []
     for image_id in sorted(corpus.images):
