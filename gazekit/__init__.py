@@ -31,6 +31,7 @@ _SUBMODULES = {
     "registry",
     "schemas",
     "synthetic",
+    "vocab",
 }
 
 __all__ = ["GazekitError", "InputError", "__version__", *sorted(_SUBMODULES)]

@@ -10,7 +10,6 @@ from hypothesis import strategies as st
 
 from gazekit import schemas
 from gazekit.anatomy.regions import REGIONS
-from gazekit.intent.vocab import GAZEINTENT_FINDINGS, mentioned_findings
 from gazekit.synthetic import (
     CHECKLIST,
     OculomotorParams,
@@ -21,6 +20,7 @@ from gazekit.synthetic import (
 from gazekit.synthetic.findings import PREVALENCE
 from gazekit.synthetic.reader import MAX_PER_ITEM
 from gazekit.synthetic.transcript import FINDING_TEMPLATES, NORMAL_PHRASES
+from gazekit.vocab import GAZEINTENT_FINDINGS, mentioned_findings
 
 SIZE = 256
 

@@ -12,7 +12,7 @@ from gazekit.intent.labellers import (
     summarize,
     to_multihot,
 )
-from gazekit.intent.vocab import (
+from gazekit.vocab import (
     EGD_LABELS,
     EGD_TO_GAZEINTENT,
     GAZEINTENT_FINDINGS,

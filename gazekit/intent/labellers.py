@@ -13,7 +13,7 @@ implements the rules below (all parameters in :class:`IntentParams`, physical un
     position unlabelled. Each fixation still gets a row.
 ``radseq`` (systematic sequential search, one finding at a time)
     A finding's dictation time ``t_f`` is the start of the first transcript phrase
-    that mentions it (:func:`~gazekit.intent.vocab.mentioned_findings`, negations
+    that mentions it (:func:`~gazekit.vocab.mentioned_findings`, negations
     skipped). Candidate fixations start in ``[t_f - lag_before_s, t_f + lag_after_s]``
     (readers look before they speak) and lie inside one of the finding's regions (box or inscribed ellipse) grown by ``margin_deg`` (converted
     with :meth:`Geometry.px_per_deg`; ``margin_px`` when degrees are unknown). Of
@@ -49,9 +49,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from gazekit import vocab
 from gazekit.errors import GazekitError, InputError
 from gazekit.geometry import Geometry
-from gazekit.intent import vocab
 from gazekit.registry import Registry
 
 log = logging.getLogger(__name__)
@@ -199,7 +199,7 @@ def _finding_name(label: str, corpus: str | None) -> str | None:
             continue
     raise InputError(
         f"unknown finding label {label!r}: not a GazeIntent, REFLACX or EGD-CXR label "
-        "(see gazekit.intent.vocab)",
+        "(see gazekit.vocab)",
         column="label",
     )
 

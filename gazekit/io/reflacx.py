@@ -39,11 +39,11 @@ import pandas as pd
 from gazekit import schemas
 from gazekit.errors import InputError
 from gazekit.geometry import Geometry
-from gazekit.intent.vocab import REFLACX_LABELS
 from gazekit.io._csv import check_time, read_delimited
 from gazekit.io.base import READERS, WRITERS, events_table
 from gazekit.io.parquet import atomic_open
 from gazekit.recording import Recording
+from gazekit.vocab import REFLACX_LABELS
 
 log = logging.getLogger(__name__)
 
@@ -237,7 +237,7 @@ def _findings(path: Path, rid: str) -> pd.DataFrame | None:
 # ---------------------------------------------------------------------------- writer
 
 _TO_REFLACX = {}
-for _lab, _gi in __import__("gazekit.intent.vocab", fromlist=["x"]).REFLACX_TO_GAZEINTENT.items():
+for _lab, _gi in __import__("gazekit.vocab", fromlist=["x"]).REFLACX_TO_GAZEINTENT.items():
     if _gi is not None:
         _TO_REFLACX.setdefault(_gi, _lab)
 

@@ -43,7 +43,7 @@ def nearest_region_scores(
     GazeIntent names where possible); distances are in image-width units, ``scale`` is
     the fall-off length (0.05 ≈ 1° on a typical display).
     """
-    from gazekit.intent.vocab import to_gazeintent
+    from gazekit.vocab import to_gazeintent
 
     out = np.zeros((len(example), len(FINDINGS)), np.float32)
     if findings is None or not len(findings):

@@ -26,8 +26,8 @@ import pandas as pd
 
 from gazekit.anatomy.regions import REGIONS as _ANATOMY
 from gazekit.errors import InputError
-from gazekit.intent.vocab import GAZEINTENT_FINDINGS
 from gazekit.io.parquet import read_frame
+from gazekit.vocab import GAZEINTENT_FINDINGS
 
 log = logging.getLogger(__name__)
 

@@ -227,12 +227,10 @@ def _evaluate(
 
 
 def _plot(history: list[dict], path: Path) -> None:
-    import matplotlib
+    from matplotlib.figure import Figure  # no pyplot: the user's backend is never touched
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6, 3.5))
+    fig = Figure(figsize=(6, 3.5))
+    ax = fig.subplots()
     ax.plot([h["step"] for h in history], [h["train_loss"] for h in history], label="train")
     val = [h for h in history if h.get("val_loss") is not None]
     ax.plot([h["step"] for h in val], [h["val_loss"] for h in val], "o-", label="validation")
@@ -241,7 +239,6 @@ def _plot(history: list[dict], path: Path) -> None:
     fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=110)
-    plt.close(fig)
 
 
 def train(

@@ -1,7 +1,8 @@
 """Heatmap overlays on the radiograph, per-anatomy small multiples, dwell bar charts.
 
-Plotting only: arrays come from :mod:`gazekit.heatmaps`. Figures use the Agg
-backend when pyplot has not been configured, and are never shown.
+Plotting only: arrays come from :mod:`gazekit.heatmaps`. Figures are drawn with the
+user's matplotlib backend (inline in Jupyter; matplotlib picks Agg where there is no
+display); gazekit never switches it.
 """
 
 from __future__ import annotations
@@ -25,11 +26,7 @@ PANEL_PX = 384
 
 
 def _pyplot() -> Any:
-    import matplotlib
-
-    if "matplotlib.pyplot" not in __import__("sys").modules:
-        matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # the user's backend: inline in Jupyter, Agg headless
 
     return plt
 

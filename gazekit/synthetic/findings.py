@@ -1,6 +1,6 @@
 """Findings placed in the phantom's anatomy and rendered into the image.
 
-Each finding has a GazeIntent label (:data:`gazekit.intent.vocab.GAZEINTENT_FINDINGS`),
+Each finding has a GazeIntent label (:data:`gazekit.vocab.GAZEINTENT_FINDINGS`),
 the anatomy region it lies in, a box (image px) and a shape (``ellipse`` inscribed
 in the box, or ``box``), and is drawn into the radiograph so it is visible:
 nodules as round dense blobs, consolidation/pneumonia as patchy airspace density,
@@ -20,8 +20,8 @@ import cv2
 import numpy as np
 import pandas as pd
 
-from gazekit.intent.vocab import GAZEINTENT_FINDINGS
 from gazekit.synthetic.phantom import AnatomyParams, Phantom, _smooth_noise
+from gazekit.vocab import GAZEINTENT_FINDINGS
 
 #: Findings the phantom can render, with a relative prevalence used when drawing labels.
 PREVALENCE: dict[str, float] = {

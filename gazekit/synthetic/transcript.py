@@ -1,6 +1,6 @@
 """Timed dictation: the reader mentions each finding one to a few seconds after looking at it.
 
-Every phrase is built so that :func:`gazekit.intent.vocab.mentioned_findings`
+Every phrase is built so that :func:`gazekit.vocab.mentioned_findings`
 recognises exactly the finding it reports (the templates use its SYNONYMS), and
 normal-anatomy phrases ("no pneumothorax", "heart size is normal") are recognised
 as no finding. Eye–voice lag (first look at the finding → phrase start) is

@@ -1,6 +1,6 @@
 """The ``events`` step of ``gazekit demo``: I-VT fixations for every session.
 
-Registered before the ``heatmaps`` step: it writes the detected events into the
+Runs before the ``heatmaps`` step: it writes the detected events into the
 dataset's ``events.parquet`` (tracker rows kept) and hands the detected fixations
 to the later steps (``ctx.results["fixations"]``), so the heatmaps, intent labels
 and the figure use the detector's fixations instead of the tracker's.
@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gazekit.demo import StepSkipped, add_step
+from gazekit.demo.context import StepSkipped
 
 METHOD = "ivt"
 
@@ -65,5 +65,3 @@ def step_events(ctx: Any) -> str:
     kappa = f", sample κ(fixation) vs truth {np.mean(kappas):.2f}" if kappas else ""
     return f"I-VT: {len(fix)} fixations (truth {n_true}), {len(detected)} events{kappa}"
 
-
-add_step("events", step_events, before="heatmaps")

@@ -13,16 +13,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from gazekit.demo.context import StepSkipped
 
-def run(ctx: Any) -> str:
+
+def step_model(ctx: Any) -> str:
     """Train, predict and sample; store the figure in ``ctx.artifacts["model"]``."""
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     import torch
 
-    from gazekit.demo import StepSkipped
     from gazekit.models import (
         FINDINGS,
         TrainConfig,
@@ -93,12 +91,3 @@ def run(ctx: Any) -> str:
         f"scanpath → {png.name}"
     )
 
-
-def _register() -> None:
-    from gazekit.demo import STEPS, add_step
-
-    if not any(name == "model" for name, _ in STEPS):
-        add_step("model", run, before="figure")
-
-
-_register()

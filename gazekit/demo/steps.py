@@ -1,73 +1,11 @@
-"""The ``gazekit demo`` pipeline: every stage on a few synthetic sessions, in seconds.
-
-The demo is a list of steps (:data:`STEPS`), each a function taking the shared
-:class:`DemoContext` and returning a one-line summary (or ``None``). Stages are
-added as steps, in order::
-
-    simulate → write_egd → convert → ... (events, heatmaps, intent, models) ... → figure
-
-A later stage adds itself with :func:`add_step`, e.g.
-``add_step("events", step_events, before="figure")``; it reads what earlier steps
-left in the context (``ctx.sessions``, ``ctx.dataset_dir``, ``ctx.artifacts``) and
-stores its own outputs there. A step whose optional dependency is missing raises
-:class:`StepSkipped` with the reason, which the summary reports.
-"""
+"""The core ``gazekit demo`` steps: simulate, write EGD files, convert, heatmaps, figure."""
 
 from __future__ import annotations
 
-import logging
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
-
 import numpy as np
 
+from gazekit.demo.context import DemoContext, StepSkipped
 from gazekit.errors import GazekitError
-
-log = logging.getLogger(__name__)
-
-
-class StepSkipped(Exception):
-    """Raised by a step that cannot run here (the message says why)."""
-
-
-@dataclass
-class DemoContext:
-    """State shared by the demo steps.
-
-    Attributes
-    ----------
-    outdir : Path
-    seed, n_images, n_readers, image_size : int
-        What the simulate step generates.
-    sessions : list of gazekit.synthetic.Session
-    raw_dir : Path or None
-        Raw recordings in a tracker format (EGD-CXR layout).
-    dataset_dir : Path or None
-        The gazekit dataset (Parquet) the later stages read.
-    artifacts : dict of str -> Path
-        Files produced, by name (``figure`` is ``demo.png``).
-    results : dict of str -> Any
-        In-memory results steps hand to later steps.
-    summary : list of (step, message, seconds)
-    """
-
-    outdir: Path
-    seed: int = 0
-    n_images: int = 2
-    n_readers: int = 2
-    image_size: int = 1024
-    sessions: list[Any] = field(default_factory=list)
-    raw_dir: Path | None = None
-    dataset_dir: Path | None = None
-    artifacts: dict[str, Path] = field(default_factory=dict)
-    results: dict[str, Any] = field(default_factory=dict)
-    summary: list[tuple[str, str, float]] = field(default_factory=list)
-
-
-Step = Callable[[DemoContext], "str | None"]
 
 
 def step_simulate(ctx: DemoContext) -> str:
@@ -149,9 +87,6 @@ PHASE_COLORS = {
 
 def step_figure(ctx: DemoContext) -> str:
     """Draw ``demo.png``: the first three sessions' radiographs with their scanpaths."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
     from matplotlib.patches import Ellipse, Rectangle
 
@@ -237,78 +172,3 @@ def step_heatmaps(ctx: DemoContext) -> str:
     ctx.results["region_stats"] = stats
     top = stats.loc[stats.groupby("recording_id")["dwell_share"].idxmax(), "region"].value_counts()
     return f"{len(tables)} heatmaps → {png.name}; region_stats ({len(stats)} rows), most dwelt: {top.index[0]}"
-
-
-def step_intent(ctx: DemoContext) -> str:
-    """RadHybrid intent labels for the dataset; ``intent.png`` coloured by intended finding."""
-    from gazekit.intent.demo_step import run
-
-    return run(ctx)
-
-
-#: The demo's steps, in order. Add yours with :func:`add_step`.
-STEPS: list[tuple[str, Step]] = [
-    ("simulate", step_simulate),
-    ("write_egd", step_write_egd),
-    ("convert", step_convert),
-    ("heatmaps", step_heatmaps),
-    ("intent", step_intent),
-    ("figure", step_figure),
-]
-
-
-def add_step(name: str, step: Step, *, before: str | None = "figure") -> None:
-    """Insert a step into :data:`STEPS` before ``before`` (at the end when None)."""
-    if any(n == name for n, _ in STEPS):
-        raise GazekitError(f"demo step {name!r} already exists")
-    names = [n for n, _ in STEPS]
-    pos = names.index(before) if before in names else len(STEPS)
-    STEPS.insert(pos, (name, step))
-
-
-def run_demo(
-    outdir: str | Path = "gazekit-demo",
-    *,
-    seed: int = 0,
-    n_images: int = 2,
-    n_readers: int = 2,
-    image_size: int = 1024,
-    steps: list[tuple[str, Step]] | None = None,
-) -> DemoContext:
-    """Run every demo step and return the context (``ctx.summary`` says what each did)."""
-    ctx = DemoContext(Path(outdir), seed, n_images, n_readers, image_size)
-    ctx.outdir.mkdir(parents=True, exist_ok=True)
-    for name, step in steps if steps is not None else STEPS:
-        t0 = time.perf_counter()
-        try:
-            msg = step(ctx) or "done"
-        except StepSkipped as exc:
-            msg = f"skipped: {exc}"
-        dt = time.perf_counter() - t0
-        ctx.summary.append((name, msg, dt))
-        log.info("demo step %s (%.1f s): %s", name, dt, msg)
-    return ctx
-
-
-def format_summary(ctx: DemoContext) -> str:
-    """The demo summary as printable text."""
-    width = max((len(n) for n, _, _ in ctx.summary), default=4)
-    lines = [f"gazekit demo → {ctx.outdir}"]
-    lines += [f"  {n:<{width}}  {dt:5.1f} s  {msg}" for n, msg, dt in ctx.summary]
-    total = sum(dt for _, _, dt in ctx.summary)
-    lines.append(f"  {'total':<{width}}  {total:5.1f} s")
-    return "\n".join(lines)
-
-
-def _load_stage_steps() -> None:
-    """Import the stages' demo-step modules; each registers itself with :func:`add_step`."""
-    import importlib
-
-    for module in ("gazekit.events.demo_step", "gazekit.models.demo_step"):
-        try:
-            importlib.import_module(module)
-        except ImportError as exc:
-            log.info("demo step module %s unavailable: %s", module, exc)
-
-
-_load_stage_steps()

@@ -6,6 +6,8 @@ from typing import Any
 
 import numpy as np
 
+from gazekit.demo.context import StepSkipped
+
 
 def intended_finding(labels_df: Any) -> np.ndarray:
     """One display category per fixation: target, else "explore: all", else "none"."""
@@ -20,7 +22,7 @@ def intended_finding(labels_df: Any) -> np.ndarray:
     return np.asarray(out, dtype=object)
 
 
-def run(ctx: Any) -> str:
+def step_intent(ctx: Any) -> str:
     """Label ``ctx.dataset_dir`` with RadHybrid and draw ``intent.png`` for the first session.
 
     Writes ``DIR/intent_labels.parquet``; stores the table in ``ctx.results["intent"]``
@@ -31,8 +33,6 @@ def run(ctx: Any) -> str:
     from gazekit.plotting.scanpath import plot_scanpath
 
     if ctx.dataset_dir is None or not ctx.sessions:
-        from gazekit.demo import StepSkipped
-
         raise StepSkipped("no dataset")
     out = ctx.dataset_dir / "intent_labels.parquet"
     df = label_dataset(ctx.dataset_dir, "radhybrid", output=out)
