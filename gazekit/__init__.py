@@ -34,7 +34,27 @@ _SUBMODULES = {
     "vocab",
 }
 
-__all__ = ["GazekitError", "InputError", "__version__", *sorted(_SUBMODULES)]
+__all__ = ["GazekitError", "InputError", "__version__", "load", *sorted(_SUBMODULES)]
+
+
+def load(path: Any) -> Any:
+    """Open a gazekit dataset directory: the front door for notebooks and scripts.
+
+    Parameters
+    ----------
+    path : path-like
+        A directory written by ``gazekit convert``, ``gazekit simulate`` or
+        ``gazekit pipeline``.
+
+    Returns
+    -------
+    gazekit.dataset.Dataset
+        ``.recording_ids``, ``.recording(id)`` → :class:`~gazekit.recording.Recording`,
+        ``.recordings()``, ``.samples()``, ``.events(source=, method=)``, ``.fixations(...)``.
+    """
+    from gazekit.dataset import open_dataset
+
+    return open_dataset(path)
 
 
 def __getattr__(name: str) -> Any:

@@ -9,12 +9,26 @@ Two layouts are understood:
 ``flat`` (written by ``gazekit convert`` / ``gazekit simulate --format parquet``)
     ``DIR/<table>.parquet`` and ``DIR/samples/<recording_id>.parquet``.
 
+:func:`gazekit.load` is the front door: it returns a :class:`Dataset`, whose
+:meth:`Dataset.recording` gives one :class:`~gazekit.recording.Recording` (samples,
+geometry, tracker events, transcript, findings) and whose table methods give pandas
+(or, with ``lazy=True``, dask) DataFrames.
+
 Examples
 --------
->>> from gazekit.dataset import open_dataset  # doctest: +SKIP
->>> ds = open_dataset("dataset/")  # doctest: +SKIP
->>> fix = ds.fixations(filter={"corpus": "egd"})  # doctest: +SKIP
->>> lazy = ds.samples(lazy=True)  # a dask DataFrame, one partition per recording  # doctest: +SKIP
+>>> import gazekit
+>>> from gazekit.synthetic import simulate_session
+>>> from gazekit.io.dataset_dir import write_dataset
+>>> import tempfile
+>>> session = simulate_session(seed=1, image_size=128)
+>>> out = write_dataset([session.recording], tempfile.mkdtemp() + "/ds")
+>>> ds = gazekit.load(out)
+>>> ds.recording_ids == [session.recording_id]
+True
+>>> rec = ds.recording(session.recording_id)
+>>> len(rec.samples) == len(session.recording.samples)
+True
+>>> fix = ds.fixations(source="tracker")  # one source, explicitly
 """
 
 from __future__ import annotations
@@ -32,9 +46,11 @@ import pyarrow.dataset as pds
 
 from gazekit import schemas
 from gazekit.errors import InputError
+from gazekit.io.parquet import read_frame, read_metadata
 from gazekit.pipeline.layout import MANIFEST_NAME, PARTITION_KEYS, _quote, recording_id_from_path
+from gazekit.recording import Recording
 
-__all__ = ["Dataset", "open_dataset"]
+__all__ = ["Dataset", "load", "open_dataset"]
 
 Filter = Mapping[str, Any] | Sequence[tuple[str, str, Any]] | pc.Expression | None
 
@@ -324,8 +340,74 @@ class Dataset:
         return self.events(filter, source=source, method=method, event="fixation", lazy=lazy)
 
     def recordings(self, filter: Filter = None, lazy: bool = False) -> Any:
-        """The recordings table (one row per recording)."""
+        """The recordings table (one row per recording).
+
+        Parameters
+        ----------
+        filter : dict, list of (column, op, value) or pyarrow Expression, optional
+            Row filter (see :meth:`table`).
+        lazy : bool
+            Return a dask DataFrame instead of pandas.
+
+        Returns
+        -------
+        pandas.DataFrame or dask.dataframe.DataFrame
+            Columns of the ``recordings`` schema.
+        """
         return self.table("recordings", filter, lazy=lazy)
+
+    @property
+    def recording_ids(self) -> list[str]:
+        """Ids of every recording, in the ``recordings`` table's order."""
+        return [str(r) for r in self.table("recordings", columns=["recording_id"])["recording_id"]]
+
+    def recording(self, recording_id: str) -> Recording:
+        """One recording with its samples, geometry, tracker events, transcript and findings.
+
+        Parameters
+        ----------
+        recording_id : str
+            An id from :attr:`recording_ids`.
+
+        Returns
+        -------
+        gazekit.recording.Recording
+            Samples (``t_ms`` in ms, gaze in ``geometry.frame`` px), the provenance
+            stored with them, and this recording's rows of the ``events`` (tracker
+            source only), ``transcripts`` and ``findings`` tables.
+
+        Raises
+        ------
+        gazekit.InputError
+            When the dataset has no such recording (the message lists some that exist).
+        """
+        files = self.files("samples", [str(recording_id)])
+        if not files:
+            known = self.recording_ids
+            shown = ", ".join(known[:10]) + (f", … ({len(known)} in all)" if len(known) > 10 else "")
+            raise InputError(
+                f"no recording {recording_id!r} in this dataset; recordings: {shown or 'none'}",
+                path=self.path,
+            )
+        meta = read_metadata(files[0])
+        samples = read_frame(files[0], "samples")
+        rec = Recording.from_provenance(samples, meta)
+
+        def rows(kind: str) -> pd.DataFrame | None:
+            if kind not in self.tables():
+                return None
+            df = self.table(kind, [("recording_id", "=", str(recording_id))])
+            df = df.drop(columns=[c for c in PARTITION_KEYS if c in df.columns])
+            return df.reset_index(drop=True) if len(df) else None
+
+        kind = "events" if "events" in self.tables() else "tracker_events"
+        ev = rows(kind)
+        if ev is not None and "source" in ev.columns:
+            ev = ev[ev["source"] == "tracker"].reset_index(drop=True)
+        rec.events = ev if ev is not None and len(ev) else None
+        rec.transcript = rows("transcripts")
+        rec.findings = rows("findings")
+        return rec
 
     def arrays(self, kind: str, recording_id: str) -> dict[str, np.ndarray]:
         """Array output ``kind`` (e.g. ``heatmaps``) of one recording, as a dict of arrays."""
@@ -351,5 +433,24 @@ class Dataset:
 
 
 def open_dataset(path: str | os.PathLike[str]) -> Dataset:
-    """Open a partitioned (pipeline) or flat (``gazekit convert``) dataset directory."""
+    """Open a partitioned (pipeline) or flat (``gazekit convert``) dataset directory.
+
+    Parameters
+    ----------
+    path : path-like
+        The dataset directory.
+
+    Returns
+    -------
+    Dataset
+
+    Raises
+    ------
+    gazekit.InputError
+        When ``path`` is not a directory or holds no gazekit dataset.
+    """
     return Dataset(path)
+
+
+#: The front door: ``gazekit.load(path)`` is :func:`open_dataset`.
+load = open_dataset

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from gazekit import heatmaps, schemas
 from gazekit.anatomy import Atlas
 from gazekit.errors import InputError
-from tests.reference_heatmaps import naive_coverage_counts, naive_heatmap
+from reference.heatmaps import naive_coverage_counts, naive_heatmap
 
 
 def _fix(xs, ys, durs, onsets=None):

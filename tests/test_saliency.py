@@ -7,7 +7,7 @@ import pytest
 
 from gazekit.errors import InputError
 from gazekit.metrics import saliency as S
-from tests.reference_heatmaps import naive_auc_judd, naive_auc_splits
+from reference.heatmaps import naive_auc_judd, naive_auc_splits
 
 
 def test_nss_golden_two_pixel_map():
