@@ -40,24 +40,3 @@ def test_demo_command_prints_the_summary(tmp_path):
     assert "gazekit demo" in res.output and "figure" in res.output
     assert (out / "demo.png").exists()
 
-
-def test_stage_packages_do_not_import_the_demo():
-    """The demo sits on top: no stage package names it (import rule of the data flow)."""
-    import ast
-    from pathlib import Path
-
-    root = Path(demo.__file__).resolve().parents[1]
-    offenders = []
-    for path in root.rglob("*.py"):
-        rel = path.relative_to(root).parts
-        if rel[0] in ("demo", "cli"):
-            continue
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            names = []
-            if isinstance(node, ast.ImportFrom) and node.module:
-                names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
-            elif isinstance(node, ast.Import):
-                names = [a.name for a in node.names]
-            if any(n == "gazekit.demo" or n.startswith("gazekit.demo.") for n in names):
-                offenders.append(str(path.relative_to(root)))
-    assert offenders == []
