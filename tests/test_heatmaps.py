@@ -7,11 +7,11 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from reference.heatmaps import naive_coverage_counts, naive_heatmap
 
 from gazekit import heatmaps, schemas
 from gazekit.anatomy import Atlas
 from gazekit.errors import InputError
-from reference.heatmaps import naive_coverage_counts, naive_heatmap
 
 
 def _fix(xs, ys, durs, onsets=None):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from reference.heatmaps import naive_auc_judd, naive_auc_splits
 
 from gazekit.errors import InputError
 from gazekit.metrics import saliency as S
-from reference.heatmaps import naive_auc_judd, naive_auc_splits
 
 
 def test_nss_golden_two_pixel_map():
