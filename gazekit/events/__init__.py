@@ -1,5 +1,7 @@
 """Event detection: fixations, saccades, PSO and blinks from gaze samples.
 
+Examples
+--------
 >>> from gazekit.synthetic import simulate_session
 >>> from gazekit.events import detect
 >>> rec = simulate_session(seed=1, tracker="eyelink", image_size=256).recording
