@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from gazekit.errors import GazekitError
+from gazekit.io.layout import LOCK_NAME
 from gazekit.pipeline import sources
 from gazekit.pipeline.backends import Backend, make_backend
-from gazekit.pipeline.layout import LOCK_NAME
 from gazekit.pipeline.manifest import Manifest, StageRow, UnitRow
 from gazekit.pipeline.stages import Plan, SourceStage, Stage, build_plan
 from gazekit.pipeline.worker import UnitResult, UnitTask, run_unit
