@@ -24,6 +24,7 @@ import pandas as pd
 import torch
 
 from gazekit.errors import InputError
+from gazekit.io.layout import id_filename
 from gazekit.io.parquet import read_frame
 from gazekit.metrics.classification import multilabel_report
 from gazekit.metrics.scanpath import multimatch, scanmatch, sed, semss
@@ -242,7 +243,7 @@ def evaluate_scanpath(
         h, w = corpus.image_shape[e.image_id]
         size = (float(w), float(h))
         if e.image_id not in atlases:
-            p = root / "anatomy" / f"{e.image_id}.npz"
+            p = root / "anatomy" / f"{id_filename(e.image_id, 'image_id')}.npz"
             atlases[e.image_id] = Atlas.load(p, image_id=e.image_id) if p.is_file() else None
         atlas = atlases[e.image_id]
         ref = np.column_stack([e.xy[:, 0] * w, e.xy[:, 1] * h, np.exp(e.dur) / 1000.0])
