@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from gazekit.io.layout import id_filename
 from gazekit.pipeline.sources import read_unit
 from gazekit.pipeline.stages import ARRAYS, CONVERT_TABLES, STAGES, SourceStage, Stage, StageInput
 
@@ -150,7 +151,7 @@ def anatomy_stage(
 
     rec = inputs.recording
     folder = Path(atlas_dir) if atlas_dir else inputs.source / "anatomy"
-    path = folder / f"{rec.image_id}.npz"
+    path = folder / f"{id_filename(rec.image_id, 'image_id')}.npz"
     if rec.image_id is None or not path.is_file():
         if missing_atlas == "fail":
             raise InputError(f"no anatomy atlas for image {rec.image_id!r}", path=path)
