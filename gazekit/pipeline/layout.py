@@ -27,6 +27,8 @@ PARTITION_KEYS = ("corpus", "reader")
 NULL_PARTITION = "unknown"
 MANIFEST_NAME = "_manifest.sqlite"
 LOCK_NAME = "_lock"
+#: Per-dataset cache directory (sorted shared tables, corpus indexes, mapped atlases).
+CACHE_NAME = "_cache"
 _CHUNK = 1 << 20
 
 
@@ -69,9 +71,17 @@ def digest(*parts: Any) -> str:
 
 
 def _files(path: Path) -> list[Path]:
-    if path.is_dir():
-        return sorted(p for p in path.rglob("*") if p.is_file())
-    return [path]
+    """Files of a source, skipping any pipeline dataset inside it (its own outputs)."""
+    if not path.is_dir():
+        return [path]
+    out: list[Path] = []
+    for dirpath, dirs, files in os.walk(path):
+        if MANIFEST_NAME in files and Path(dirpath) != path:
+            dirs.clear()
+            continue
+        dirs.sort()
+        out += [Path(dirpath, f) for f in files]
+    return sorted(out)
 
 
 def signature(path: str | os.PathLike[str]) -> str:
