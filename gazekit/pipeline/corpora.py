@@ -44,10 +44,13 @@ EGD, REFLACX = "egd", "reflacx"
 
 
 def corpus_kind(path: Path) -> str | None:
-    """``"egd"`` or ``"reflacx"`` when ``path`` is such a corpus folder, else ``None``."""
+    """``"egd"`` or ``"reflacx"`` when ``path`` is such a corpus folder (or, for EGD, a
+    folder of them), else ``None``."""
     if not path.is_dir():
         return None
-    if (path / "eye_gaze.csv").is_file() or (path / "eye_gaze.csv.gz").is_file():
+    from gazekit.io.egd import _corpus_dirs
+
+    if _corpus_dirs(path):
         return EGD
     from gazekit.io.reflacx import _reading_dirs
 
@@ -65,8 +68,13 @@ def member_units(path: Path, make: Callable[..., Any], cache_dir: Path | None) -
 
         return [make(str(d), REFLACX) for d in _reading_dirs(path)]
     if kind == EGD:
-        index = egd_index(path, cache_dir)
-        return [make(str(path), EGD, member=k, ranges=tuple(map(tuple, v))) for k, v in index]
+        from gazekit.io.egd import _corpus_dirs
+
+        return [
+            make(str(folder), EGD, member=k, ranges=tuple(map(tuple, v)))
+            for folder in _corpus_dirs(path)
+            for k, v in egd_index(folder, cache_dir)
+        ]
     raise InputError("not an EGD or REFLACX corpus folder", path=path)
 
 

@@ -172,7 +172,9 @@ def _atlas(path: str, mtime_ns: int, image_id: str, cache_dir: str | None) -> An
     return anatomy.Atlas.load(mapped, image_id=image_id)
 
 
-def find_atlas(image_id: str, source: Path, atlas_dir: str | None) -> tuple[Path | None, list[Path]]:
+def find_atlas(
+    image_id: str, source: Path, atlas_dir: str | None
+) -> tuple[Path | None, list[Path]]:
     """The atlas file of an image, and the places searched.
 
     In ``atlas_dir`` when given; otherwise in ``anatomy/`` of the source's folder or

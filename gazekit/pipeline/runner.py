@@ -434,7 +434,10 @@ def _tally(
             info["tables"] = sorted(set(info["tables"]) | set(rec.empty))
             info["note"] = info["note"] or rec.note
     if result.status == "failed":
+        # A source that cannot be converted counts as one failed recording (what a
+        # cached unit failure counts on the next run; a corpus reading is exactly one).
         summary.units_failed += 1
+        summary.recordings_failed += 1
         summary.failures.append(
             {"id": result.unit, "stage": "convert", "error": (result.error or "").splitlines()[0]}
         )
