@@ -22,7 +22,7 @@ from gazekit.pipeline import Manifest, Stage, StageInput, run_pipeline
 
 TESTS = Path(__file__).parent
 sys.path.insert(0, str(TESTS))
-from test_pipeline import CHAIN, DETECT, detect, tables, toy_corpus  # noqa: E402
+from test_pipeline import DETECT, detect, tables, toy_corpus  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -206,12 +206,21 @@ def test_workers_exit_when_the_driver_is_killed(tmp_path):
     assert not alive, [p.pid for p in alive]
 
 
+def pause(inputs: StageInput, *, sleep_s: float = 0.0) -> dict[str, pd.DataFrame]:
+    """A last stage that takes its time: a kill lands after earlier stages wrote."""
+    time.sleep(sleep_s)
+    ev = inputs.tables["events"]
+    return {"pauses": ev.iloc[:1].assign(method="pause")}
+
+
+PAUSE = Stage("pause", pause, {"pauses": "events"}, needs=("events",), defaults={"sleep_s": 0.0})
+
 _KILL_CODE = """
 import sys
 sys.path.insert(0, {tests!r})
-import test_pipeline as t
+import test_pipeline_units as u
 from gazekit.pipeline import run_pipeline
-run_pipeline([{src!r}], {ds!r}, stages=t.CHAIN, params={params!r})
+run_pipeline([{src!r}], {ds!r}, stages=[u.DETECT, u.PAUSE], params={params!r})
 """
 
 
@@ -220,21 +229,32 @@ def test_kill_9_at_a_random_point_then_rerun_equals_a_clean_run(tmp_path, seed):
     rng = random.Random(seed)
     src = toy_corpus(tmp_path, n=6)
     ds = tmp_path / "ds"
-    old = {"detect": {"window": 10}, "summarize": {"factor": 1.0}}
-    new = {"detect": {"window": 7, "sleep_s": 0.05}, "summarize": {"factor": 2.0}}
-    run_pipeline([src], ds, stages=CHAIN, params=old)
+    chain = [DETECT, PAUSE]
+    old = {"detect": {"window": 10}}
+    new = {"detect": {"window": 7}, "pause": {"sleep_s": 0.3}}
+    run_pipeline([src], ds, stages=chain, params=old)
     code = _KILL_CODE.format(tests=str(TESTS), src=str(src), ds=str(ds), params=new)
+    start = time.time()
     proc = subprocess.Popen([sys.executable, "-c", code])
-    time.sleep(rng.uniform(1.0, 4.0))  # import, planning, or part-way through writing
+    # Kill after a random number of recordings had their events rewritten (then a
+    # random moment later): between writing files and committing the manifest, or after.
+    written = rng.randint(1, 5)
+    deadline = start + 60
+    while time.time() < deadline:
+        fresh = [p for p in ds.glob("events/*/*/*.parquet") if p.stat().st_mtime > start]
+        if len(fresh) >= written:
+            break
+        time.sleep(0.01)
+    time.sleep(rng.uniform(0.0, 0.4))
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    # Re-run with the *old* parameters: outputs overwritten by the killed run must not
-    # be taken for up to date.
-    again = run_pipeline([src], ds, stages=CHAIN, params=old)
+    # Re-run with the *old* parameters: outputs the killed run overwrote must not be
+    # taken for up to date.
+    again = run_pipeline([src], ds, stages=chain, params=old)
     assert again.recordings_failed == 0
     clean = tmp_path / f"clean{seed}"
-    run_pipeline([src], clean, stages=CHAIN, params=old)
-    for kind in ("samples", "events", "summary", "recordings"):
+    run_pipeline([src], clean, stages=chain, params=old)
+    for kind in ("samples", "events", "pauses", "recordings"):
         pd.testing.assert_frame_equal(tables(ds, kind), tables(clean, kind))
     assert not [p for p in ds.rglob("*.tmp")]
 
