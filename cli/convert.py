@@ -100,6 +100,7 @@ def info(path: str, recording: str | None, as_json: bool) -> None:
     given with --recording).
     """
     from gazekit.io.dataset_dir import is_dataset_dir, recording_ids
+    from gazekit.io.layout import id_filename
     from gazekit.io.parquet import read_frame, read_metadata, read_table
 
     p = Path(path)
@@ -108,7 +109,7 @@ def info(path: str, recording: str | None, as_json: bool) -> None:
         if not is_dataset_dir(p):
             raise click.UsageError(f"{p} is not a gazekit dataset directory")
         ids = [recording] if recording else recording_ids(p)
-        files = [p / "samples" / f"{rid}.parquet" for rid in ids]
+        files = [p / "samples" / f"{id_filename(rid, 'recording_id')}.parquet" for rid in ids]
         counts = {}
         for kind in ("events", "transcripts", "findings"):
             f = p / f"{kind}.parquet"

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import click
 
 from gazekit.cli._common import parse_pair
+from gazekit.io.layout import id_filename
 
 
 def _load_atlas(spec: str, shape: tuple[int, int], chest_box: str | None):  # type: ignore[no-untyped-def]
@@ -34,14 +36,26 @@ def _load_atlas(spec: str, shape: tuple[int, int], chest_box: str | None):  # ty
 
 
 def _read_image(path: Path):  # type: ignore[no-untyped-def]
-    import cv2
+    from gazekit.io.images import read_image
+
+    return read_image(path)
+
+
+def _read_events(path: str):  # type: ignore[no-untyped-def]
+    import pandas as pd
 
     from gazekit.errors import InputError
 
-    image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
-    if image is None:
-        raise InputError("cannot read image", path=path)
-    return image
+    try:
+        df = _read_events(path)
+    except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise InputError(
+            f"not an events table (Parquet or CSV): {exc.__class__.__name__}", path=path
+        ) from None
+    missing = [c for c in ("x_px", "y_px", "duration_ms") if c not in df.columns]
+    if missing:
+        raise InputError(f"events table lacks columns {missing}", path=path)
+    return df
 
 
 @click.command("heatmap")
@@ -111,14 +125,14 @@ def heatmap(
     out = Path(outdir)
     out.mkdir(parents=True, exist_ok=True)
     tables = []
-    for path in events:
+    for path in dict.fromkeys(events):  # a file given twice is read once
         root = Path(path).parent
         info = (
             heatmaps.recording_info(root / "recordings.parquet")
             if (root / "recordings.parquet").is_file()
             else {}
         )
-        df = pd.read_parquet(path) if path.endswith(".parquet") else pd.read_csv(path)
+        df = _read_events(path)
         groups = (
             df.groupby("recording_id", sort=True)
             if "recording_id" in df.columns
@@ -129,15 +143,16 @@ def heatmap(
             meta = info.get(rid, {})
             image_id = meta.get("image_id")
             image = fixed_image
-            if image is None and image_id and (root / "images" / f"{image_id}.png").is_file():
-                image = _read_image(root / "images" / f"{image_id}.png")
+            name = id_filename(image_id, "image_id") if image_id else None
+            if image is None and name and (root / "images" / f"{name}.png").is_file():
+                image = _read_image(root / "images" / f"{name}.png")
             grid = image.shape[:2] if image is not None else fixed_shape
             if grid is None:
                 raise click.UsageError(f"{rid}: no image found; give --image or --shape")
             spec = anatomy_spec
             if spec == "auto":
-                npz = root / "anatomy" / f"{image_id}.npz"
-                spec = str(npz) if image_id and npz.is_file() else "template"
+                npz = root / "anatomy" / f"{name}.npz" if name else None
+                spec = str(npz) if npz is not None and npz.is_file() else "template"
             atlas = _load_atlas(spec, grid, chest_box)
             geom = scale
             if geom is None and meta and meta["geometry"].has_degrees:
@@ -163,14 +178,15 @@ def heatmap(
                 heat=heat,
             )
             tables.append(st)
-            heatmaps.save_heatmaps(out / f"{rid}.npz", heat, atlas)
+            stem = id_filename(rid, "recording_id")
+            heatmaps.save_heatmaps(out / f"{stem}.npz", heat, atlas)
             ax = plot_heatmap(heat, image, atlas=atlas, outline=(), title=rid)
-            save_figure(ax.figure, out / f"{rid}_heatmap.png")
+            save_figure(ax.figure, out / f"{stem}_heatmap.png")
             shares = dict(zip(st["region"], st["dwell_share"], strict=True))
             fig = plot_per_region(
                 heatmaps.stacked(heat, atlas), image, atlas.names, atlas=atlas, shares=shares
             )
-            save_figure(fig, out / f"{rid}_regions.png")
+            save_figure(fig, out / f"{stem}_regions.png")
             top = st.loc[st["dwell_share"].idxmax(), "region"] if st["dwell_ms"].sum() > 0 else "-"
             click.echo(f"{rid}: {len(fx)} fixations, most dwell in {top}")
     heatmaps.write_region_stats(pd.concat(tables, ignore_index=True), out / "region_stats.parquet")
@@ -224,7 +240,7 @@ def anatomy(source, fmt, names_table, shape, out) -> None:  # type: ignore[no-un
         w, h = parse_pair(shape, "--shape")  # type: ignore[misc]
         grid = (int(h), int(w))
     if fmt == "chexmask":
-        atlases = an.read_chexmask(src)
+        atlases = an.iter_chexmask(src)  # streamed: one decoded atlas in memory at a time
     elif fmt == "labelmap":
         if names_table is None:
             raise click.UsageError("a label map needs --names")
@@ -237,15 +253,19 @@ def anatomy(source, fmt, names_table, shape, out) -> None:  # type: ignore[no-un
         atlases = {src.stem: an.template_from_box(an.read_chest_box(src), grid)}
     else:
         atlases = {src.stem: an.Atlas.load(src)}
-    for image_id, atlas in atlases.items():
+    items = iter(atlases.items() if isinstance(atlases, dict) else atlases)
+    head = list(itertools.islice(items, 2))  # a one-atlas CSV may go to a single .npz
+    single = len(head) < 2
+    items = itertools.chain(head, items)
+    for image_id, atlas in items:
         click.echo(f"{image_id}: {len(atlas)} regions on a {atlas.shape[1]}×{atlas.shape[0]} grid")
         for name, area in atlas.areas().items():
             parent = atlas.parents.get(name) or "-"
             click.echo(f"  {name:<26} parent={parent:<12} area={area} px")
         if out is not None:
             dest = (
-                Path(out) / f"{image_id}.npz"
-                if len(atlases) > 1 or Path(out).suffix != ".npz"
+                Path(out) / f"{id_filename(image_id, 'image_id')}.npz"
+                if not single or Path(out).suffix != ".npz"
                 else Path(out)
             )
             atlas.save(dest)

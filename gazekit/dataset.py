@@ -32,7 +32,7 @@ import pyarrow.dataset as pds
 
 from gazekit import schemas
 from gazekit.errors import InputError
-from gazekit.pipeline.layout import MANIFEST_NAME, PARTITION_KEYS, _quote, recording_id_from_path
+from gazekit.io.layout import MANIFEST_NAME, PARTITION_KEYS, id_filename, recording_id_from_path
 
 __all__ = ["Dataset", "open_dataset"]
 
@@ -150,7 +150,7 @@ class Dataset:
         if not base.is_dir():
             return []
         if self.layout == "flat":
-            names = [f"{r}.parquet" for r in recording_ids] if recording_ids is not None else None
+            names = [f"{id_filename(r)}.parquet" for r in recording_ids] if recording_ids is not None else None
             if names is None:
                 return sorted(p for p in base.glob("*.parquet") if p.name[0] not in "._")
             return [base / n for n in names if (base / n).is_file()]
@@ -158,7 +158,7 @@ class Dataset:
             return sorted(p for p in base.glob("*/*/*.parquet") if p.name[0] not in "._")
         out: list[Path] = []
         for rid in recording_ids:
-            out += sorted(base.glob(f"*/*/{_quote(str(rid))}.parquet"))
+            out += sorted(base.glob(f"*/*/{id_filename(rid)}.parquet"))
         return out
 
     def _empty(self, kind: str, columns: list[str] | None) -> pd.DataFrame:
@@ -329,7 +329,7 @@ class Dataset:
 
     def arrays(self, kind: str, recording_id: str) -> dict[str, np.ndarray]:
         """Array output ``kind`` (e.g. ``heatmaps``) of one recording, as a dict of arrays."""
-        paths = sorted((self.path / kind).glob(f"*/*/{_quote(str(recording_id))}.npz"))
+        paths = sorted((self.path / kind).glob(f"*/*/{id_filename(recording_id)}.npz"))
         if not paths:
             raise InputError(f"no {kind!r} arrays for recording {recording_id!r}", path=self.path)
         with np.load(paths[0], allow_pickle=False) as z:

@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from gazekit import schemas
 from gazekit.errors import GazekitError, InputError, SchemaError
 from gazekit.geometry import Geometry
+from gazekit.io.layout import recording_id_from_path, table_path
 from gazekit.io.parquet import read_frame, write_table
 from gazekit.pipeline import (
     STAGES,
@@ -31,7 +32,6 @@ from gazekit.pipeline import (
     read_manifest,
     run_pipeline,
 )
-from gazekit.pipeline.layout import recording_id_from_path, table_path
 from gazekit.recording import Recording
 
 TESTS = Path(__file__).parent

@@ -14,6 +14,7 @@ from gazekit.anatomy.atlas import Atlas
 from gazekit.anatomy.loaders import (
     from_boxes,
     from_label_map,
+    iter_chexmask,
     read_boxes,
     read_chest_box,
     read_chexmask,
@@ -33,6 +34,7 @@ __all__ = [
     "children",
     "from_boxes",
     "from_label_map",
+    "iter_chexmask",
     "read_boxes",
     "read_chest_box",
     "read_chexmask",

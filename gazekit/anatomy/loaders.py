@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,12 @@ IMAGENOME_NAMES = {
 }
 
 
+#: Largest mask side accepted (px). Chest radiographs are at most ~4300 px on a side
+#: (43 cm detector at 0.1 mm pitch); CheXmask's own masks are at most 1024 px. A larger
+#: ``Height``/``Width`` is refused instead of allocating gigabytes.
+MAX_MASK_SIDE_PX = 8192
+
+
 # ------------------------------------------------------------------ RLE
 def rle_decode(rle: str, height: int, width: int) -> np.ndarray:
     """Decode a CheXmask run-length string.
@@ -68,7 +75,17 @@ def rle_decode(rle: str, height: int, width: int) -> np.ndarray:
     Returns
     -------
     (height, width) ndarray of bool
+
+    Raises
+    ------
+    InputError
+        A side is not in ``1..MAX_MASK_SIDE_PX``, or a run is malformed or outside
+        the image.
     """
+    if not (0 < height <= MAX_MASK_SIDE_PX and 0 < width <= MAX_MASK_SIDE_PX):
+        raise InputError(
+            f"mask size {height}×{width} px is impossible (each side 1..{MAX_MASK_SIDE_PX})"
+        )
     flat = np.zeros(height * width, dtype=np.int8)
     tokens = str(rle).split()
     if len(tokens) % 2:
@@ -97,10 +114,14 @@ def rle_encode(mask: np.ndarray) -> str:
     return " ".join(f"{s + 1} {e - s}" for s, e in zip(starts, ends, strict=True))
 
 
-def read_chexmask(
+def iter_chexmask(
     path: PathLike, image_ids: list[str] | None = None, *, template: bool = True
-) -> dict[str, Atlas]:
-    """Read a CheXmask-style CSV into one atlas per image.
+) -> Iterator[tuple[str, Atlas]]:
+    """Stream a CheXmask-style CSV, one ``(image_id, atlas)`` at a time.
+
+    Rows are read in small chunks and each atlas is yielded as soon as it is decoded,
+    so memory stays bounded by one atlas whatever the number of rows (a real CheXmask
+    file has hundreds of thousands).
 
     Parameters
     ----------
@@ -113,42 +134,87 @@ def read_chexmask(
     template : bool
         Fit the full template (zones, hila, …) to the decoded lung and heart masks;
         otherwise return only the three decoded regions.
+
+    Yields
+    ------
+    (str, Atlas)
+        Image id and its atlas, in file order.
+
+    Raises
+    ------
+    InputError
+        Unreadable file, missing columns, impossible ``Height``/``Width`` (see
+        :data:`MAX_MASK_SIDE_PX`) or malformed run-length strings, with the line.
     """
     import pandas as pd
 
     path = Path(path)
+    if not path.is_file():
+        raise InputError("not a regular file", path=path)
+    wanted = None if image_ids is None else set(image_ids)
     try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (OSError, ValueError) as exc:
+        chunks = pd.read_csv(path, dtype=str, keep_default_na=False, chunksize=16)
+        line = 2
+        for df in chunks:
+            missing = [c for c in ("Height", "Width", *CHEXMASK_COLUMNS) if c not in df.columns]
+            if missing:
+                raise InputError(f"CheXmask CSV lacks columns {missing}", path=path)
+            id_col = df.columns[0]
+            for row in df.itertuples(index=False):
+                i, line = line, line + 1
+                rec = dict(zip(df.columns, row, strict=True))
+                image_id = str(rec[id_col])
+                if wanted is not None and image_id not in wanted:
+                    continue
+                yield image_id, _chexmask_atlas(rec, image_id, template, path, i)
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
         raise InputError(f"cannot read CheXmask CSV: {exc}", path=path) from None
-    missing = [c for c in ("Height", "Width", *CHEXMASK_COLUMNS) if c not in df.columns]
-    if missing:
-        raise InputError(f"CheXmask CSV lacks columns {missing}", path=path)
-    id_col = df.columns[0]
-    if image_ids is not None:
-        df = df[df[id_col].isin(set(image_ids))]
-    out: dict[str, Atlas] = {}
-    for i, row in enumerate(df.itertuples(index=False)):
-        rec = dict(zip(df.columns, row, strict=True))
-        image_id = str(rec[id_col])
-        try:
-            h, w = int(float(rec["Height"])), int(float(rec["Width"]))
-            masks = {
-                name: rle_decode(rec[col], h, w)
-                for col, name in CHEXMASK_COLUMNS.items()
-                if str(rec[col]).strip()
-            }
-        except InputError as exc:
-            raise InputError(exc.message, path=path, line=i + 2) from None
-        except ValueError:
-            raise InputError("Height/Width must be integers", path=path, line=i + 2) from None
-        if template and "right_lung" in masks and "left_lung" in masks:
-            out[image_id] = template_from_lungs(
-                masks["right_lung"], masks["left_lung"], masks.get("heart"), image_id=image_id
-            )
-        else:
-            out[image_id] = Atlas(np.stack(list(masks.values())), tuple(masks), image_id=image_id)
-    return out
+    except pd.errors.EmptyDataError:
+        raise InputError("empty CheXmask CSV", path=path) from None
+
+
+def _chexmask_atlas(
+    rec: dict[str, Any], image_id: str, template: bool, path: Path, line: int
+) -> Atlas:
+    try:
+        h, w = int(float(rec["Height"])), int(float(rec["Width"]))
+        masks = {
+            name: rle_decode(rec[col], h, w)
+            for col, name in CHEXMASK_COLUMNS.items()
+            if str(rec[col]).strip()
+        }
+    except InputError as exc:
+        raise InputError(exc.message, path=path, line=line) from None
+    except (ValueError, OverflowError):
+        raise InputError("Height/Width must be integers", path=path, line=line) from None
+    if not masks:
+        raise InputError("row has no lung or heart mask", path=path, line=line)
+    if template and "right_lung" in masks and "left_lung" in masks:
+        return template_from_lungs(
+            masks["right_lung"], masks["left_lung"], masks.get("heart"), image_id=image_id
+        )
+    return Atlas(np.stack(list(masks.values())), tuple(masks), image_id=image_id)
+
+
+def read_chexmask(
+    path: PathLike, image_ids: list[str] | None = None, *, template: bool = True
+) -> dict[str, Atlas]:
+    """Read a CheXmask-style CSV into one atlas per image (all in memory).
+
+    Parameters
+    ----------
+    path : path
+        See :func:`iter_chexmask` (use it for large files: it streams).
+    image_ids : list of str, optional
+        Only these images.
+    template : bool
+        Fit the full template to the decoded masks.
+
+    Returns
+    -------
+    dict of str to Atlas
+    """
+    return dict(iter_chexmask(path, image_ids, template=template))
 
 
 # ------------------------------------------------------------ label maps
@@ -170,11 +236,9 @@ def from_label_map(
             if path.suffix.lower() == ".npy":
                 labels = np.load(path, allow_pickle=False)
             else:
-                import cv2
+                from gazekit.io.images import read_image
 
-                labels = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
-                if labels is None:
-                    raise OSError("unreadable image")
+                labels = read_image(path, grayscale=False)
         except (OSError, ValueError) as exc:
             raise InputError(f"cannot read label map: {exc}", path=path) from None
         image_id = image_id or path.stem

@@ -4,7 +4,7 @@ Layout (every file written atomically)::
 
     DIR/manifest.json            gazekit version, schema versions, recording ids, parameters
     DIR/recordings.parquet       one row per recording (metadata, geometry)
-    DIR/samples/<id>.parquet     samples, with the recording's provenance in the metadata
+    DIR/samples/<id>.parquet     samples (id percent-encoded, see io.layout), with the recording's provenance in the metadata
     DIR/events.parquet           tracker events (``source="tracker"``) and detected ones
     DIR/transcripts.parquet      dictation phrases/words
     DIR/findings.parquet         finding labels and geometry
@@ -23,6 +23,7 @@ import pandas as pd
 from gazekit import schemas
 from gazekit._version import __version__
 from gazekit.errors import InputError
+from gazekit.io.layout import id_filename
 from gazekit.io.parquet import atomic_open, read_frame, read_metadata, write_table
 from gazekit.recording import Recording
 
@@ -37,9 +38,8 @@ def concat_tables(frames: list[pd.DataFrame | None], kind: str) -> pd.DataFrame 
 
 def write_samples_file(rec: Recording, out: Path) -> dict[str, Any]:
     """Write one recording's samples file; return its ``recordings`` table row."""
-    write_table(
-        rec.samples, out / "samples" / f"{rec.recording_id}.parquet", "samples", rec.provenance()
-    )
+    name = f"{id_filename(rec.recording_id, 'recording_id')}.parquet"
+    write_table(rec.samples, out / "samples" / name, "samples", rec.provenance())
     return rec.metadata()
 
 
@@ -140,7 +140,7 @@ def load_recording(
         recordings without re-reading them).
     """
     path = Path(path)
-    f = path / "samples" / f"{recording_id}.parquet"
+    f = path / "samples" / f"{id_filename(recording_id, 'recording_id')}.parquet"
     if not f.is_file():
         raise InputError(f"no samples for recording {recording_id!r}", path=f)
     meta = read_metadata(f)

@@ -42,6 +42,7 @@ from gazekit.errors import InputError
 from gazekit.geometry import Geometry
 from gazekit.io._csv import check_time, read_delimited
 from gazekit.io.base import READERS, WRITERS, events_table, head_text, mean_of_eyes
+from gazekit.io.layout import safe_child
 from gazekit.io.parquet import atomic_open
 from gazekit.recording import Recording
 
@@ -143,7 +144,9 @@ def _scale(u: np.ndarray, o: np.ndarray) -> float:
 
 
 def _transcript(folder: Path, dicom_id: str, rid: str) -> pd.DataFrame | None:
-    path = folder / "audio_segmentation_transcripts" / dicom_id / "transcript.json"
+    path = safe_child(
+        folder, "audio_segmentation_transcripts", dicom_id, "transcript.json", what="DICOM_ID"
+    )
     if not path.is_file():
         return None
     try:

@@ -35,6 +35,7 @@ from gazekit.errors import InputError
 from gazekit.geometry import Geometry
 from gazekit.io._csv import check_time, read_bytes
 from gazekit.io.base import READERS, WRITERS, events_table, head_text, mean_of_eyes
+from gazekit.io.layout import safe_child
 from gazekit.io.parquet import atomic_open
 from gazekit.recording import Recording
 
@@ -508,7 +509,7 @@ def write(
     for rec in recordings:
         if not len(rec.samples):
             raise InputError(f"recording {rec.recording_id!r} has no samples to write")
-        p = Path(outdir) / f"{rec.recording_id}.asc"
+        p = safe_child(outdir, f"{rec.recording_id}.asc", what="recording_id")
         with atomic_open(p, "w", encoding="ascii", newline="\n") as fh:
             fh.write(_asc_text(rec, binocular, 1_000_000))
         paths.append(p)

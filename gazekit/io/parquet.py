@@ -25,6 +25,33 @@ from gazekit._version import __version__
 from gazekit.errors import InputError, SchemaError
 
 META_KEY = b"gazekit"
+#: Prefix and suffix of every temporary file gazekit writes (``.<name>.<random>.tmp``);
+#: leftovers of a killed run with this naming are removed by the next run.
+TMP_PREFIX = "."
+TMP_SUFFIX = ".tmp"
+
+
+def _umask() -> int:
+    """The process umask, read without changing it where the OS allows."""
+    with contextlib.suppress(OSError, ValueError):
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    mask = os.umask(0o022)  # no read-only query elsewhere: set and restore at once
+    os.umask(mask)
+    return mask
+
+
+def file_mode() -> int:
+    """Permission bits of a new file under the current umask (``0o666 & ~umask``).
+
+    Returns
+    -------
+    int
+        Mode bits, e.g. ``0o644`` under umask 022, ``0o664`` under 002.
+    """
+    return 0o666 & ~_umask()
 
 
 @contextlib.contextmanager
@@ -32,11 +59,28 @@ def atomic_path(path: str | os.PathLike[str], suffix: str = "") -> Iterator[Path
     """Yield a temporary path next to ``path``; rename it onto ``path`` on success.
 
     The temporary file is removed if the block raises, so ``path`` is either the
-    old file, or the complete new one.
+    old file, or the complete new one. The file gets the umask's mode (not 0600).
+
+    Parameters
+    ----------
+    path : str or PathLike
+        Final destination.
+    suffix : str
+        Extra suffix before ``.tmp`` (some writers need the extension, e.g. ``.png``).
+
+    Yields
+    ------
+    pathlib.Path
+        The temporary path to write.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix + ".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(
+        prefix=f"{TMP_PREFIX}{path.name}.", suffix=suffix + TMP_SUFFIX, dir=path.parent
+    )
+    # mkstemp creates 0600; a finished output gets the mode any new file would get, so
+    # a group-shared directory (umask 002) stays shared.
+    os.fchmod(fd, file_mode())
     os.close(fd)
     tmp_path = Path(tmp)
     try:

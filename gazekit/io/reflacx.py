@@ -41,6 +41,7 @@ from gazekit.errors import InputError
 from gazekit.geometry import Geometry
 from gazekit.io._csv import check_time, read_delimited
 from gazekit.io.base import READERS, WRITERS, events_table
+from gazekit.io.layout import safe_child
 from gazekit.io.parquet import atomic_open
 from gazekit.recording import Recording
 from gazekit.vocab import REFLACX_LABELS
@@ -293,7 +294,8 @@ def write(recordings: list[Recording], outdir: Path, **options: Any) -> list[Pat
                 "y_position": np.where(valid, s["y_px"], np.nan),
                 "pupil_area_normalized": s["pupil"].to_numpy(np.float64) / 10.0 if "pupil" in s else np.nan,
                 **_shown(rec, len(s))}  # fmt: skip
-        gdir, mdir = root / "gaze_data" / rid, root / "main_data" / rid
+        gdir = safe_child(root, "gaze_data", rid, what="recording_id")
+        mdir = safe_child(root, "main_data", rid, what="recording_id")
         _csv(gdir / "gaze.csv", gaze)
         written.append(gdir / "gaze.csv")
         ev = rec.events

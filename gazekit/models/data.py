@@ -26,6 +26,7 @@ import pandas as pd
 
 from gazekit.anatomy.regions import REGIONS as _ANATOMY
 from gazekit.errors import InputError
+from gazekit.io.layout import id_filename
 from gazekit.io.parquet import read_frame
 from gazekit.vocab import GAZEINTENT_FINDINGS
 
@@ -84,15 +85,15 @@ class Corpus:
 def _load_image(path: Path, size: int) -> tuple[np.ndarray, tuple[int, int]]:
     import cv2
 
-    img = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
-    if img is None:
-        raise InputError("cannot read image", path=path)
+    from gazekit.io.images import read_image
+
+    img = read_image(path)
     small = cv2.resize(img, (size, size), interpolation=cv2.INTER_AREA)
     return small.astype(np.float32) / 255.0, (int(img.shape[0]), int(img.shape[1]))
 
 
 def _regions(root: Path, image_id: str, x: np.ndarray, y: np.ndarray, cache: dict) -> np.ndarray:
-    path = root / "anatomy" / f"{image_id}.npz"
+    path = root / "anatomy" / f"{id_filename(image_id, 'image_id')}.npz"
     if not path.is_file():
         return np.zeros(len(x), np.int64)
     if image_id not in cache:
@@ -158,7 +159,7 @@ def load_corpus(
         row = recs.loc[rid]
         image_id = str(row["image_id"])
         if image_id not in images:
-            img_path = root / "images" / f"{image_id}.png"
+            img_path = root / "images" / f"{id_filename(image_id, 'image_id')}.png"
             if not img_path.is_file():
                 raise InputError(
                     f"no image for {image_id!r} (images/<image_id>.png)", path=img_path

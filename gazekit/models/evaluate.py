@@ -24,6 +24,7 @@ import pandas as pd
 import torch
 
 from gazekit.errors import InputError
+from gazekit.io.layout import id_filename
 from gazekit.io.parquet import read_frame
 from gazekit.metrics.classification import multilabel_report
 from gazekit.metrics.scanpath import multimatch, scanmatch, sed, semss
@@ -40,10 +41,24 @@ LOWER_IS_BETTER = {"sed"}
 
 
 def checkpoint_and_corpus(
-    checkpoint: str | os.PathLike[str], data: str | os.PathLike[str]
+    checkpoint: str | os.PathLike[str], data: str | os.PathLike[str], task: str | None = None
 ) -> tuple[torch.nn.Module, dict[str, Any], TrainConfig, Corpus]:
-    """A checkpoint's model, dict and config, and ``data`` loaded the way it was trained."""
-    model, ck = load_checkpoint(checkpoint)
+    """A checkpoint's model, dict and config, and ``data`` loaded the way it was trained.
+
+    Parameters
+    ----------
+    checkpoint : str or PathLike
+        A run's ``best.pt``/``checkpoint.pt``.
+    data : str or PathLike
+        Dataset directory.
+    task : str, optional
+        Required task of the checkpoint (refused otherwise); any when omitted.
+
+    Returns
+    -------
+    (torch.nn.Module, dict, TrainConfig, Corpus)
+    """
+    model, ck = load_checkpoint(checkpoint, task=task)
     cfg = TrainConfig.from_dict(ck["config"])
     corpus = load_corpus(
         data, regime=cfg.regime, source=cfg.source, image_size=cfg.model.image_size
@@ -116,7 +131,7 @@ def evaluate_intent(
     Without ``gru_checkpoint`` the GRU baseline is trained here with the checkpoint's
     own configuration and split (written under ``out/gru``).
     """
-    model, ck, cfg, corpus = checkpoint_and_corpus(checkpoint, data)
+    model, ck, cfg, corpus = checkpoint_and_corpus(checkpoint, data, task="intent")
     test = _test_examples(corpus, ck)
     y = np.concatenate([e.intent for e in test])
     rows = [_intent_row("transformer", y, np.concatenate(predict_intent(model, corpus, test)))]
@@ -124,7 +139,7 @@ def evaluate_intent(
         gcfg = replace(cfg, task="intent_gru")
         gdir = Path(out) / "gru" if out is not None else Path(checkpoint).parent / "gru"
         gru_checkpoint = train(corpus, gcfg, gdir).checkpoint
-    gru, _ = load_checkpoint(gru_checkpoint)
+    gru, _ = load_checkpoint(gru_checkpoint, task="intent_gru")
     rows.append(_intent_row("gru", y, np.concatenate(predict_intent(gru, corpus, test))))
     finds = _findings(Path(data))
     near = [
@@ -226,7 +241,7 @@ def evaluate_scanpath(
     """
     from gazekit.anatomy import Atlas
 
-    model, ck, _cfg, corpus = checkpoint_and_corpus(checkpoint, data)
+    model, ck, _cfg, corpus = checkpoint_and_corpus(checkpoint, data, task="scanpath")
     test = _test_examples(corpus, ck)
     by_id = {e.recording_id: e for e in corpus.examples}
     train_ex = [by_id[r] for r in ck["split"]["train"] if r in by_id]
@@ -242,7 +257,7 @@ def evaluate_scanpath(
         h, w = corpus.image_shape[e.image_id]
         size = (float(w), float(h))
         if e.image_id not in atlases:
-            p = root / "anatomy" / f"{e.image_id}.npz"
+            p = root / "anatomy" / f"{id_filename(e.image_id, 'image_id')}.npz"
             atlases[e.image_id] = Atlas.load(p, image_id=e.image_id) if p.is_file() else None
         atlas = atlases[e.image_id]
         ref = np.column_stack([e.xy[:, 0] * w, e.xy[:, 1] * h, np.exp(e.dur) / 1000.0])

@@ -20,7 +20,7 @@ def predict_intent_table(
     threshold: float = 0.5,
 ) -> pd.DataFrame:
     """Per-fixation finding probabilities for every recording of ``data``."""
-    model, _, cfg, corpus = checkpoint_and_corpus(checkpoint, data)
+    model, _, cfg, corpus = checkpoint_and_corpus(checkpoint, data, task="intent")
     probs = predict_intent(model, corpus, corpus.examples)
     rows = []
     for e, p in zip(corpus.examples, probs, strict=True):
@@ -50,7 +50,7 @@ def sample_scanpath_table(
     seed: int = 0,
 ) -> pd.DataFrame:
     """``n_samples`` scanpaths for every image of ``data``, in image pixels."""
-    model, _, _cfg, corpus = checkpoint_and_corpus(checkpoint, data)
+    model, _, _cfg, corpus = checkpoint_and_corpus(checkpoint, data, task="scanpath")
     gen = torch.Generator().manual_seed(seed)
     rows = []
     for image_id in sorted(corpus.images):

@@ -171,35 +171,160 @@ def _distributed() -> tuple[int, int]:
 
 def save_checkpoint(path: Path, model: torch.nn.Module, opt: torch.optim.Optimizer, cfg: TrainConfig,
                     step: int, best_val: float, split: dict[str, list[str]], history: list[dict]) -> Path:  # fmt: skip
-    """One versioned dict: weights, optimiser, config, step, RNG states, versions."""
+    """One versioned dict: weights, optimiser, config, step, RNG states, versions.
+
+    Everything in it is a tensor, dict, list, str or number, so it loads with
+    ``torch.load(weights_only=True)``: a checkpoint is never unpickled as code.
+
+    Parameters
+    ----------
+    path : Path
+        Destination (written atomically).
+    model, opt : torch.nn.Module, torch.optim.Optimizer
+        The (possibly wrapped) model and its optimiser.
+    cfg : TrainConfig
+    step : int
+        Optimiser steps done.
+    best_val : float
+        Lowest validation loss so far.
+    split : dict of str to list of str
+        Recording ids of the train/val/test split.
+    history : list of dict
+        Per-step ``step``/``train_loss``/``lr``/``val_loss``.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
     raw = getattr(model, "module", model)
     raw = getattr(raw, "_orig_mod", raw)
     state = {
         "format_version": CHECKPOINT_FORMAT, "task": cfg.task, "config": cfg.to_dict(),
         "model_state": raw.state_dict(), "optimizer_state": opt.state_dict(), "step": step,
         "best_val": best_val, "split": split, "history": history,
-        "rng": {"torch": torch.get_rng_state(), "python": random.getstate()},
-        "versions": {"gazekit": __version__, "torch": torch.__version__},
+        "rng": {"torch": torch.get_rng_state(), "python": _python_rng_state()},
+        "versions": {"gazekit": str(__version__), "torch": str(torch.__version__)},
     }  # fmt: skip
     with atomic_path(path) as tmp:
         torch.save(state, tmp)
     return path
 
 
-def load_checkpoint(
-    path: str | os.PathLike[str], device: str | torch.device = "cpu"
-) -> tuple[torch.nn.Module, dict[str, Any]]:
-    """Model (eval mode) and the checkpoint dict."""
+def _python_rng_state() -> list[Any]:
+    version, internal, gauss = random.getstate()
+    return [version, list(internal), gauss]
+
+
+def _set_python_rng_state(state: list[Any]) -> None:
+    version, internal, gauss = state
+    random.setstate((version, tuple(internal), gauss))
+
+
+#: Keys every gazekit checkpoint has.
+_CHECKPOINT_KEYS = ("task", "config", "model_state", "optimizer_state", "step", "best_val",
+                    "split", "history", "rng")  # fmt: skip
+
+
+def read_checkpoint(
+    path: str | os.PathLike[str],
+    device: str | torch.device = "cpu",
+    task: str | None = None,
+) -> dict[str, Any]:
+    """The checkpoint dict, loaded without running code from the file.
+
+    ``torch.load(weights_only=True)`` accepts only tensors and plain containers, so a
+    crafted pickle cannot execute anything; a file that is not a gazekit checkpoint,
+    or one of another task, is refused with a one-line error.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        Checkpoint file (``checkpoint.pt``/``best.pt`` of a run).
+    device : str or torch.device
+        Where tensors are mapped.
+    task : str, optional
+        Required task (``intent``, ``scanpath``, ``intent_gru``); any when omitted.
+
+    Returns
+    -------
+    dict
+        See :func:`save_checkpoint`.
+
+    Raises
+    ------
+    InputError
+        Unreadable, not a gazekit checkpoint, unsupported format version, or another task.
+    """
+    import pickle
+    import zipfile
+
     p = Path(path)
+    if not p.is_file():
+        raise InputError("checkpoint is not a regular file", path=p)
     try:
-        ck = torch.load(p, map_location=device, weights_only=False)
-    except (OSError, RuntimeError, EOFError) as exc:
-        raise InputError(f"cannot read checkpoint ({exc})", path=p) from None
-    if not isinstance(ck, dict) or ck.get("format_version") != CHECKPOINT_FORMAT:
-        raise InputError("not a gazekit checkpoint (or an unsupported format version)", path=p)
-    cfg = TrainConfig.from_dict(ck["config"])
-    model = TASKS[ck["task"]](cfg.model)
-    model.load_state_dict(ck["model_state"])
+        ck = torch.load(p, map_location=device, weights_only=True)
+    except pickle.UnpicklingError:
+        raise InputError(
+            "not a gazekit checkpoint (holds objects other than tensors and plain data; "
+            "gazekit never unpickles code)", path=p,
+        ) from None
+    except (OSError, RuntimeError, EOFError, ValueError, zipfile.BadZipFile, KeyError,
+            AttributeError, TypeError, IndexError) as exc:  # fmt: skip
+        raise InputError(
+            f"not a gazekit checkpoint (unreadable: {exc.__class__.__name__})", path=p
+        ) from None
+    if not isinstance(ck, dict) or any(k not in ck for k in _CHECKPOINT_KEYS):
+        raise InputError("not a gazekit checkpoint (pass a run's checkpoint.pt or best.pt)", path=p)
+    if ck.get("format_version") != CHECKPOINT_FORMAT:
+        raise InputError(
+            f"checkpoint format {ck.get('format_version')!r} is not supported "
+            f"(this gazekit reads format {CHECKPOINT_FORMAT}; retrain)", path=p,
+        )
+    if ck["task"] not in TASKS:
+        raise InputError(f"checkpoint of unknown task {ck['task']!r}", path=p)
+    if task is not None and ck["task"] != task:
+        raise InputError(
+            f"checkpoint is a {ck['task']!r} model; a {task!r} checkpoint is needed", path=p
+        )
+    return ck
+
+
+def load_checkpoint(
+    path: str | os.PathLike[str], device: str | torch.device = "cpu", task: str | None = None
+) -> tuple[torch.nn.Module, dict[str, Any]]:
+    """Model (eval mode) and the checkpoint dict (see :func:`read_checkpoint`).
+
+    Parameters
+    ----------
+    path : str or PathLike
+        Checkpoint file.
+    device : str or torch.device
+        Device of the returned model.
+    task : str, optional
+        Required task; any when omitted.
+
+    Returns
+    -------
+    (torch.nn.Module, dict)
+        The model in eval mode and the checkpoint dict.
+
+    Raises
+    ------
+    InputError
+        See :func:`read_checkpoint`; also weights that do not fit the stored config.
+    """
+    ck = read_checkpoint(path, device, task)
+    try:
+        cfg = TrainConfig.from_dict(ck["config"])
+        model = TASKS[ck["task"]](cfg.model)
+        model.load_state_dict(ck["model_state"])
+    except (RuntimeError, TypeError, ValueError, KeyError) as exc:
+        first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
+        raise InputError(
+            f"checkpoint weights do not match its config ({exc.__class__.__name__}: {first})",
+            path=path,
+        ) from None
     model.to(device).eval()
     return model, ck
 
@@ -293,12 +418,18 @@ def train(
     if resume:
         if not ck_path.is_file():
             raise InputError("nothing to resume (no checkpoint.pt)", path=ck_path)
-        ck = torch.load(ck_path, map_location=dev, weights_only=False)
-        model.load_state_dict(ck["model_state"])
-        opt.load_state_dict(ck["optimizer_state"])
+        ck = read_checkpoint(ck_path, dev, task=cfg.task)
+        try:
+            model.load_state_dict(ck["model_state"])
+            opt.load_state_dict(ck["optimizer_state"])
+        except (RuntimeError, ValueError, KeyError) as exc:
+            raise InputError(
+                f"checkpoint does not fit this config ({exc.__class__.__name__}); resume "
+                "with the run's own config.json", path=ck_path,
+            ) from None
         step, best_val, history = ck["step"], ck["best_val"], ck["history"]
-        torch.set_rng_state(ck["rng"]["torch"])
-        random.setstate(ck["rng"]["python"])
+        torch.set_rng_state(ck["rng"]["torch"].cpu())
+        _set_python_rng_state(ck["rng"]["python"])
     run_model: torch.nn.Module = model
     if world > 1:
         from torch.nn.parallel import DistributedDataParallel as DDP

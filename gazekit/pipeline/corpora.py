@@ -33,8 +33,8 @@ import numpy as np
 import pandas as pd
 
 from gazekit.errors import InputError
+from gazekit.io import layout
 from gazekit.io.parquet import atomic_open
-from gazekit.pipeline import layout
 from gazekit.recording import Recording
 
 log = logging.getLogger(__name__)
@@ -243,7 +243,9 @@ def egd_content_hash(unit: Any) -> str:
     if fix is not None:
         h.update(b"\0fix\0" + pd.util.hash_pandas_object(fix, index=False).to_numpy().tobytes())
     h.update(b"\0master\0" + _master_row(folder, dicom))
-    tr = folder / "audio_segmentation_transcripts" / dicom / "transcript.json"
+    tr = layout.safe_child(
+        folder, "audio_segmentation_transcripts", dicom, "transcript.json", what="DICOM_ID"
+    )
     if tr.is_file():
         h.update(b"\0transcript\0" + tr.read_bytes())
     return h.hexdigest()

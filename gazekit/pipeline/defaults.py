@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from gazekit.io.layout import id_filename
 from gazekit.pipeline.sources import read_unit
 from gazekit.pipeline.stages import (
     ARRAYS,
@@ -162,7 +163,7 @@ def _atlas(path: str, mtime_ns: int, image_id: str, cache_dir: str | None) -> An
     """
     from gazekit import anatomy
     from gazekit.anatomy.atlas import MAPPED_SUFFIX
-    from gazekit.pipeline.layout import digest
+    from gazekit.io.layout import digest
 
     if path.endswith(MAPPED_SUFFIX) or cache_dir is None:
         return anatomy.Atlas.load(path, image_id=image_id)
@@ -191,7 +192,8 @@ def find_atlas(
     )
     searched = []
     for folder in folders:
-        for name in (f"{image_id}{MAPPED_SUFFIX}", f"{image_id}.npz"):
+        stem = id_filename(image_id, "image_id")
+        for name in (f"{stem}{MAPPED_SUFFIX}", f"{stem}.npz"):
             cand = folder / name
             searched.append(cand)
             if cand.is_file():

@@ -32,7 +32,7 @@ from typing import Any
 import pandas as pd
 
 from gazekit.errors import InputError
-from gazekit.pipeline.layout import MANIFEST_NAME
+from gazekit.io.layout import MANIFEST_NAME
 from gazekit.pipeline.stages import Plan
 from gazekit.pipeline.worker import UnitResult
 

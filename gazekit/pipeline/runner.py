@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from gazekit.errors import GazekitError
+from gazekit.io.layout import CACHE_NAME, LOCK_NAME, MANIFEST_NAME, inside
 from gazekit.pipeline import sources
 from gazekit.pipeline.backends import Backend, make_backend
 from gazekit.pipeline.defaults import build_plan
-from gazekit.pipeline.layout import CACHE_NAME, LOCK_NAME, MANIFEST_NAME
 from gazekit.pipeline.manifest import Manifest, StageRow, UnitRow
 from gazekit.pipeline.stages import Plan, SourceStage, Stage
 from gazekit.pipeline.worker import UnitResult, UnitTask, run_unit
@@ -190,8 +190,13 @@ def _remove_temporaries(root: Path, tables: Sequence[str]) -> int:
 
 def _delete(root: Path, relpaths: Sequence[str]) -> None:
     for rel in relpaths:
+        try:
+            path = inside(root, rel)  # a manifest path never deletes outside the dataset
+        except GazekitError as exc:
+            log.warning("%s", exc)
+            continue
         with contextlib.suppress(FileNotFoundError):
-            (root / rel).unlink()
+            path.unlink()
 
 
 @dataclass

@@ -34,8 +34,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from gazekit.errors import InputError
+from gazekit.io import layout
 from gazekit.io.parquet import atomic_path, read_frame
-from gazekit.pipeline import layout
 from gazekit.recording import Recording
 
 log = logging.getLogger(__name__)

@@ -25,7 +25,7 @@ from typing import Any
 import pandas as pd
 
 from gazekit.errors import GazekitError
-from gazekit.pipeline.layout import digest
+from gazekit.io.layout import digest
 from gazekit.recording import Recording
 from gazekit.registry import Registry
 

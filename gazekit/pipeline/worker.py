@@ -23,9 +23,9 @@ import pyarrow as pa
 
 from gazekit import schemas
 from gazekit.errors import GazekitError
+from gazekit.io.layout import CACHE_NAME, partition_values, table_path
 from gazekit.io.parquet import atomic_path, read_frame, read_metadata, write_table
 from gazekit.pipeline import sources
-from gazekit.pipeline.layout import CACHE_NAME, partition_values, table_path
 from gazekit.pipeline.stages import ARRAYS, CONVERT_TABLES, Plan, StageInput, relpath
 from gazekit.pipeline.threads import limit_threads
 from gazekit.recording import Recording

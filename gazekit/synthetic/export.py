@@ -33,6 +33,7 @@ from gazekit.errors import GazekitError
 from gazekit.io.dataset_dir import concat_tables as _concat
 from gazekit.io.dataset_dir import write_dataset_tables as _write_tables
 from gazekit.io.dataset_dir import write_samples_file as _write_samples
+from gazekit.io.layout import id_filename
 from gazekit.io.parquet import atomic_open, write_table
 from gazekit.recording import Recording
 from gazekit.synthetic.session import Session
@@ -72,8 +73,8 @@ def write_masks(masks: np.ndarray, names: Iterable[str], path: str | os.PathLike
 def _write_image(s: Session, out: Path, seen: set[str]) -> None:
     if s.image_id in seen:
         return
-    write_png(np.round(s.image * 255.0).astype(np.uint8), out / "images" / f"{s.image_id}.png")
-    write_masks(s.atlas_masks, s.region_names, out / "anatomy" / f"{s.image_id}.npz")
+    write_png(np.round(s.image * 255.0).astype(np.uint8), out / "images" / f"{id_filename(s.image_id, 'image_id')}.png")
+    write_masks(s.atlas_masks, s.region_names, out / "anatomy" / f"{id_filename(s.image_id, 'image_id')}.npz")
     seen.add(s.image_id)
 
 
