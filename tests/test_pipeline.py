@@ -351,6 +351,9 @@ def test_process_pool_and_dask_local_cluster_match_the_sync_run(tmp_path):
         )
         assert runs["dask"].dashboard and runs["dask"].dashboard.startswith("http")
     assert runs["dask"].workers == 2 and runs["processes"].workers == 2
+    for name in ("dask", "processes"):  # one BLAS/Numba/OpenCV/Arrow thread per worker
+        assert runs[name].worker_threads["blas"] == 1, runs[name].worker_threads
+        assert max(runs[name].worker_threads.values()) == 1, runs[name].worker_threads
     for name, s in runs.items():
         assert (s.recordings_done, s.recordings_failed) == (8, 1), name
     for kind in ("samples", "events", "summary", "recordings", "tracker_events"):

@@ -7,6 +7,13 @@ lookup returns a membership matrix, or the most specific region per point.
 The on-disk contract (written by the simulator as ``DIR/anatomy/<image_id>.npz``)
 is an ``.npz`` with ``masks`` (R, H, W) bool and ``names`` (R,) str; :meth:`Atlas.save`
 adds an optional ``parents`` array (``""`` for top-level regions).
+
+For many readers of one corpus, :meth:`Atlas.save_mapped` writes the *mapped* form:
+``<stem>.codes.npy``, the uncompressed (H, W) uint64 bit-set code map, beside
+``<stem>.codes.json`` (names, parents, areas). :meth:`Atlas.load` opens it
+memory-mapped, so processes on one machine share one copy through the page cache and
+loading costs no decompression; point lookups, areas and coverage use the code map
+at full resolution, and the (R, H, W) masks are only built if asked for.
 """
 
 from __future__ import annotations
@@ -202,8 +209,12 @@ class Atlas:
     # ------------------------------------------------------------------ I/O
     @classmethod
     def load(cls, path: PathLike, image_id: str | None = None) -> Atlas:
-        """Read an atlas ``.npz`` (``masks`` (R,H,W) bool, ``names`` (R,) str, optional ``parents``)."""
+        """Read an atlas ``.npz`` (``masks`` (R,H,W) bool, ``names`` (R,) str, optional
+        ``parents``), or the mapped form ``<stem>.codes.npy`` (see the module docstring).
+        """
         path = Path(path)
+        if path.name.endswith(MAPPED_SUFFIX):
+            return MappedAtlas.open(path, image_id)
         try:
             with np.load(path, allow_pickle=False) as z:
                 if "masks" not in z or "names" not in z:
@@ -221,6 +232,39 @@ class Atlas:
             raise InputError(f"cannot read atlas: {exc}", path=path) from None
         return cls(masks, tuple(names), parents, image_id or path.stem)
 
+    def save_mapped(self, path: PathLike) -> Path:
+        """Write the mapped form: ``path`` (``*.codes.npy``) and its ``.json`` beside it.
+
+        Parameters
+        ----------
+        path : path-like
+            Must end with ``.codes.npy``.
+
+        Returns
+        -------
+        pathlib.Path
+            The ``.codes.npy`` path.
+        """
+        import json
+
+        from gazekit.io.parquet import atomic_open
+
+        path = Path(path)
+        if not path.name.endswith(MAPPED_SUFFIX):
+            raise InputError(f"a mapped atlas file name ends with {MAPPED_SUFFIX}", path=path)
+        doc = {
+            "names": list(self.names),
+            "parents": [self.parents.get(n) for n in self.names],
+            "areas_px": [int(a) for a in self.area_array()],
+            "shape": list(self.shape),
+            "format": 1,
+        }
+        with atomic_open(_sidecar(path), "w", encoding="utf-8") as fh:
+            json.dump(doc, fh)
+        with atomic_open(path, "wb") as fh:
+            np.save(fh, np.ascontiguousarray(self.code_map()), allow_pickle=False)
+        return path
+
     def save(self, path: PathLike) -> Path:
         """Write the atlas as ``.npz`` atomically; returns the path."""
         from gazekit.io.parquet import atomic_path
@@ -233,3 +277,99 @@ class Atlas:
                 fh, masks=self.masks, names=np.array(self.names, dtype=str), parents=parents
             )
         return path
+
+
+#: File-name ending of the mapped atlas form.
+MAPPED_SUFFIX = ".codes.npy"
+
+
+def _sidecar(path: Path) -> Path:
+    return path.with_name(path.name[: -len(".npy")] + ".json")
+
+
+class MappedAtlas(Atlas):
+    """An :class:`Atlas` backed by a read-only, memory-mapped code map.
+
+    Built by :meth:`Atlas.load` from the mapped form. ``masks`` is computed from the
+    code map on first use (and then held); everything the region statistics need
+    (``lookup``, ``code_map``, ``area_array``, ``grid_masks``) works on the code map.
+    """
+
+    def __init__(
+        self,
+        codes: np.ndarray,
+        names: tuple[str, ...],
+        parents: dict[str, str | None],
+        image_id: str | None,
+        areas: np.ndarray,
+    ) -> None:
+        if codes.ndim != 2 or codes.dtype != np.uint64:
+            raise InputError(f"a code map is (H, W) uint64, got {codes.dtype} {codes.shape}")
+        self.names = tuple(str(n) for n in names)
+        if len(self.names) > 64 or len(set(self.names)) != len(self.names):
+            raise InputError(f"mapped atlas needs at most 64 unique names, got {self.names}")
+        merged = {n: HIERARCHY.get(n) for n in self.names}
+        merged.update(parents)
+        self.parents = {n: (p if p in self.names else None) for n, p in merged.items()}
+        self.image_id = image_id
+        self._codes = codes
+        self._grids = {}
+        self._areas = np.asarray(areas, dtype=np.int64)
+        self._masks: np.ndarray | None = None
+
+    @classmethod
+    def open(cls, path: PathLike, image_id: str | None = None) -> MappedAtlas:
+        """Memory-map ``<stem>.codes.npy`` and read its ``.json`` sidecar."""
+        import json
+
+        path = Path(path)
+        try:
+            doc = json.loads(_sidecar(path).read_text(encoding="utf-8"))
+            codes = np.load(path, mmap_mode="r", allow_pickle=False)
+            names, parents, areas = doc["names"], doc["parents"], doc["areas_px"]
+        except (OSError, ValueError, KeyError) as exc:
+            raise InputError(f"cannot read mapped atlas: {exc}", path=path) from None
+        if len(names) != len(areas) or len(names) != len(parents):
+            raise InputError("mapped atlas sidecar lists differ in length", path=path)
+        stem = path.name[: -len(MAPPED_SUFFIX)]
+        return cls(
+            codes, tuple(names), dict(zip(names, parents, strict=True)), image_id or stem,
+            np.asarray(areas),
+        )  # fmt: skip
+
+    @property  # type: ignore[override]
+    def masks(self) -> np.ndarray:
+        """(R, H, W) bool masks, decoded from the code map on first use."""
+        if self._masks is None:
+            bits = np.arange(len(self.names), dtype=np.uint64)
+            self._masks = np.ascontiguousarray(
+                ((self._codes[None, :, :] >> bits[:, None, None]) & np.uint64(1)).astype(bool)
+            )
+        return self._masks
+
+    @masks.setter
+    def masks(self, value: np.ndarray) -> None:
+        raise AttributeError("a mapped atlas is read-only")
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """Image grid ``(H, W)`` in px."""
+        return int(self._codes.shape[0]), int(self._codes.shape[1])
+
+    def code_map(self) -> np.ndarray:
+        """(H, W) uint64 bit-set map (memory-mapped, read-only)."""
+        return self._codes
+
+    def grid_masks(self, shape: tuple[int, int]) -> np.ndarray:
+        """Masks resampled (nearest) to ``shape`` as (H', W', R) float32, from the code map."""
+        shape = (int(shape[0]), int(shape[1]))
+        if shape not in self._grids:
+            h, w = self.shape
+            rows = np.minimum(((np.arange(shape[0]) + 0.5) * h / shape[0]).astype(np.intp), h - 1)
+            cols = np.minimum(((np.arange(shape[1]) + 0.5) * w / shape[1]).astype(np.intp), w - 1)
+            sub = np.asarray(self._codes[rows][:, cols])
+            bits = np.arange(len(self.names), dtype=np.uint64)
+            g = ((sub[:, :, None] >> bits[None, None, :]) & np.uint64(1)).astype(np.float32)
+            g.flags.writeable = False
+            self._grids[shape] = g
+        return self._grids[shape]

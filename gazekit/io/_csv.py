@@ -88,13 +88,21 @@ def sniff_delimiter(header: str) -> str:
 
 
 def _locate(
-    text: str, delimiter: str, header_line: int, numeric: Sequence[str], na: set[str], path: Path
+    text: str,
+    delimiter: str,
+    header_line: int,
+    numeric: Sequence[str],
+    na: set[str],
+    path: Path,
+    line_numbers: np.ndarray | None = None,
 ) -> InputError:
     """Find the first ragged line or non-numeric cell (slow path, only after a failure)."""
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     header: list[str] | None = None
     for i, row in enumerate(reader):
         line = header_line + i
+        if line_numbers is not None and 0 < i <= len(line_numbers):
+            line = int(line_numbers[i - 1])
         if header is None:
             header = row
             idx = {name: header.index(name) for name in numeric if name in header}
@@ -129,6 +137,8 @@ def read_delimited(
     na_values: Sequence[str] = DEFAULT_NA,
     skip_lines: int = 0,
     decimal_comma: bool = False,
+    data: bytes | None = None,
+    line_numbers: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Read a CSV/TSV file with a header line into a DataFrame.
 
@@ -148,6 +158,11 @@ def read_delimited(
         Lines before the header line.
     decimal_comma : bool
         Numbers written with a decimal comma (``0,5``), as some locales export them.
+    data : bytes, optional
+        The text to parse, already read from ``path`` (e.g. the header line and a
+        selection of rows); ``path`` then only names the file in messages.
+    line_numbers : (N,) ndarray of int, optional
+        File line of each data row of ``data``, for messages.
 
     Returns
     -------
@@ -161,7 +176,7 @@ def read_delimited(
         non-numeric value, naming the file, the 1-based line and the column.
     """
     path = Path(path)
-    raw = read_bytes(path)
+    raw = read_bytes(path) if data is None else data
     lines = raw.split(b"\n", skip_lines + 1)
     if len(lines) <= skip_lines or not lines[skip_lines].strip():
         raise InputError("empty file: no header line", path=path, line=skip_lines + 1)
@@ -193,7 +208,9 @@ def read_delimited(
             ),
         )
     except (pa.ArrowInvalid, pa.ArrowTypeError):
-        raise _locate(body.decode("utf-8"), delimiter, skip_lines + 1, num, set(na), path) from None
+        raise _locate(
+            body.decode("utf-8"), delimiter, skip_lines + 1, num, set(na), path, line_numbers
+        ) from None
     df = table.to_pandas()
     df.columns = names
     if decimal_comma:

@@ -97,7 +97,7 @@ class EGDReader:
             raise InputError("not an EGD-CXR folder (no eye_gaze.csv)", path=path)
         recs: list[Recording] = []
         for folder in dirs:
-            recs.extend(_read_folder(folder, **options))
+            recs.extend(read_egd(folder, **options))
         return recs
 
 
@@ -166,24 +166,67 @@ def _transcript(folder: Path, dicom_id: str, rid: str) -> pd.DataFrame | None:
     return schemas.get("transcripts").conform(pd.DataFrame(rows)).to_pandas() if rows else None
 
 
-def _read_folder(folder: Path, **options: Any) -> list[Recording]:
+def read_fixations(folder: Path) -> pd.DataFrame | None:
+    """The folder's ``fixations.csv`` (``None`` when absent)."""
+    fix_path = folder / "fixations.csv"
+    if not fix_path.is_file():
+        return None
+    return read_delimited(fix_path, required=(*REQUIRED, "FPOGS", "FPOGD"), numeric=NUMERIC)
+
+
+def read_egd(
+    folder: str | Path,
+    *,
+    only: tuple[str, str] | None = None,
+    gaze_rows: tuple[bytes, np.ndarray] | None = None,
+    fixations: pd.DataFrame | None = None,
+    **options: Any,
+) -> list[Recording]:
+    """Read the recordings of one EGD corpus folder, or only one of them.
+
+    Parameters
+    ----------
+    folder : path-like
+        The corpus folder (with ``eye_gaze.csv``).
+    only : (session, dicom_id), optional
+        Build only this recording (``session`` as written in ``SESSION_ID``, ``"1"``
+        without that column).
+    gaze_rows : (bytes, (N,) ndarray of int), optional
+        ``eye_gaze.csv``'s header line followed by a selection of its rows, and the
+        file line of each row; read instead of the whole file (so one recording of a
+        large corpus costs its own rows only).
+    fixations : DataFrame, optional
+        The folder's ``fixations.csv`` as :func:`read_fixations` returns it, when the
+        caller already holds it.
+    **options
+        Reader options (see the module docstring).
+
+    Returns
+    -------
+    list of Recording
+    """
+    folder = Path(folder)
     gaze_path = _gaze_file(folder)
-    df = read_delimited(gaze_path, required=REQUIRED, numeric=NUMERIC)
+    if gaze_rows is None:
+        df = read_delimited(gaze_path, required=REQUIRED, numeric=NUMERIC)
+        lines = np.arange(2, len(df) + 2)
+    else:
+        data, lines = gaze_rows
+        df = read_delimited(
+            gaze_path, required=REQUIRED, numeric=NUMERIC, data=data, line_numbers=lines
+        )
     if df.empty:
         raise InputError("no samples (header only)", path=gaze_path, line=2)
-    df["_line"] = np.arange(2, len(df) + 2)
-    fix_path = folder / "fixations.csv"
-    fix = (
-        read_delimited(fix_path, required=(*REQUIRED, "FPOGS", "FPOGD"), numeric=NUMERIC)
-        if fix_path.is_file()
-        else None
-    )
+    df["_line"] = lines
+    fix = read_fixations(folder) if fixations is None else fixations
     master = _master(folder)
     mm = {k: float(options.get(k) or v) for k, v in DEFAULT_MM.items()}
     session = df["SESSION_ID"] if "SESSION_ID" in df else pd.Series("1", index=df.index)
     df["_session"] = session.fillna("1").astype(str)
     recs = []
     for (sess, dicom), g in df.groupby(["_session", "DICOM_ID"], sort=False):
+        if only is not None and (str(sess), str(dicom)) != tuple(only):
+            continue
         recs.append(
             _recording(folder, gaze_path, g, str(sess), str(dicom), fix, master, mm, options)
         )

@@ -34,6 +34,8 @@ PARTITION_KEYS = ("corpus", "reader")
 NULL_PARTITION = "unknown"
 MANIFEST_NAME = "_manifest.sqlite"
 LOCK_NAME = "_lock"
+#: Per-dataset cache directory (sorted shared tables, corpus indexes, mapped atlases).
+CACHE_NAME = "_cache"
 _CHUNK = 1 << 20
 #: Longest encoded file-name stem accepted; 255 bytes is the name limit of ext4, XFS,
 #: APFS and NTFS, less room for a suffix such as ``.parquet.tmp``.
@@ -195,9 +197,16 @@ def digest(*parts: Any) -> str:
 
 
 def _files(path: Path) -> list[Path]:
-    if path.is_dir():
-        return sorted(p for p in path.rglob("*") if p.is_file())
-    return [path]
+    """Files of a source, skipping any pipeline dataset inside it (its own outputs)."""
+    if not path.is_dir():
+        return [path]
+    out: list[Path] = []
+    for dirpath, dirs, files in os.walk(path):
+        if MANIFEST_NAME in files and Path(dirpath) != path:
+            dirs.clear()
+            continue
+        out += [Path(dirpath, f) for f in files]
+    return sorted(out)
 
 
 def signature(path: str | os.PathLike[str]) -> str:

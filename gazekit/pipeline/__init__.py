@@ -17,6 +17,7 @@ Examples
 from __future__ import annotations
 
 from gazekit.pipeline import defaults as defaults
+from gazekit.pipeline.defaults import build_plan
 from gazekit.pipeline.manifest import Manifest, read_manifest
 from gazekit.pipeline.runner import Summary, run_pipeline
 from gazekit.pipeline.sources import Unit, discover
@@ -28,8 +29,8 @@ from gazekit.pipeline.stages import (
     SourceStage,
     Stage,
     StageInput,
-    build_plan,
     parse_param,
+    resolve_plan,
 )
 
 __all__ = [
@@ -48,5 +49,6 @@ __all__ = [
     "discover",
     "parse_param",
     "read_manifest",
+    "resolve_plan",
     "run_pipeline",
 ]

@@ -17,6 +17,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
 from gazekit.errors import GazekitError
+from gazekit.pipeline.threads import THREAD_ENV, init_worker
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +31,10 @@ class Backend:
     name = "sync"
     n_workers = 1
     dashboard: str | None = None
+    #: Whether tasks run in worker processes of their own (they then limit their
+    #: numeric libraries to one thread each; the in-process backend leaves the
+    #: caller's process as it is).
+    remote = False
 
     def run(self, fn: Callable[[T], R], tasks: Iterable[T]) -> Iterator[tuple[T, Any]]:
         for task in tasks:
@@ -42,36 +47,11 @@ class Backend:
         """Release workers."""
 
 
-def single_threaded() -> None:
-    """Make a worker process use one thread in every library that would start a pool.
-
-    The pipeline parallelises across recordings (one per worker process); inner thread
-    pools (Numba parallel kernels, OpenCV filters, Arrow's CPU and I/O pools, BLAS) would
-    oversubscribe the cores and make two workers slower than one.
-    """
-    os.environ.update({"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"})
-    try:
-        import numba
-
-        numba.set_num_threads(1)
-    except (ImportError, ValueError):  # pragma: no cover - numba is a dependency
-        pass
-    try:
-        import cv2
-
-        cv2.setNumThreads(1)
-    except ImportError:  # pragma: no cover - opencv is a dependency
-        pass
-    import pyarrow as pa
-
-    pa.set_cpu_count(1)
-    pa.set_io_thread_count(1)
-
-
 class ProcessBackend(Backend):
     """A local :class:`~concurrent.futures.ProcessPoolExecutor` (``forkserver`` start)."""
 
     name = "processes"
+    remote = True
 
     def __init__(self, n_workers: int | None = None, max_in_flight: int | None = None) -> None:
         self.n_workers = n_workers or os.cpu_count() or 1
@@ -86,7 +66,10 @@ class ProcessBackend(Backend):
 
     def _new_pool(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(
-            max_workers=self.n_workers, mp_context=self._ctx, initializer=single_threaded
+            max_workers=self.n_workers,
+            mp_context=self._ctx,
+            initializer=init_worker,
+            initargs=(os.getpid(),),
         )
 
     def run(self, fn: Callable[[T], R], tasks: Iterable[T]) -> Iterator[tuple[T, Any]]:
@@ -137,6 +120,7 @@ class DaskBackend(Backend):
     """
 
     name = "dask"
+    remote = True
 
     def __init__(
         self,
@@ -157,11 +141,15 @@ class DaskBackend(Backend):
             elif scheduler_file:
                 client = Client(scheduler_file=scheduler_file)
             else:
+                # Thread limits in the environment act before NumPy loads in each
+                # worker; Dask's INFO logs (worker start/stop) only with -v.
                 cluster = LocalCluster(
                     n_workers=n_workers or os.cpu_count() or 1,
                     threads_per_worker=1,
                     processes=True,
                     dashboard_address=":0",
+                    env=dict(THREAD_ENV),
+                    silence_logs=_dask_log_level(),
                 )
                 client = Client(cluster)
                 self._own.append(cluster)
@@ -209,6 +197,12 @@ class DaskBackend(Backend):
         for obj in self._own:
             with contextlib.suppress(Exception):
                 obj.close()
+
+
+def _dask_log_level() -> int:
+    """WARNING unless gazekit's own logging is at INFO or below (``gazekit -v``)."""
+    level = logging.getLogger("gazekit").getEffectiveLevel()
+    return logging.INFO if level <= logging.INFO else logging.WARNING
 
 
 def make_backend(

@@ -2,14 +2,16 @@
 
 Each stage wraps the public function of its library module, imported when the
 stage runs (so ``import gazekit.pipeline`` stays light). A stage is offered by
-:func:`default_stage_names` only when its module is installed.
+:func:`default_stage_names` only when its module is installed. The stage interface
+(:mod:`gazekit.pipeline.stages`) knows nothing of this chain; :func:`build_plan`
+fills in the chain's defaults.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -19,7 +21,16 @@ import pandas as pd
 
 from gazekit.io.layout import id_filename
 from gazekit.pipeline.sources import read_unit
-from gazekit.pipeline.stages import ARRAYS, CONVERT_TABLES, STAGES, SourceStage, Stage, StageInput
+from gazekit.pipeline.stages import (
+    ARRAYS,
+    CONVERT_TABLES,
+    STAGES,
+    Plan,
+    SourceStage,
+    Stage,
+    StageInput,
+    resolve_plan,
+)
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +83,33 @@ def convert_stage() -> SourceStage:
     return SourceStage(func=read_unit)
 
 
+def build_plan(
+    stages: Sequence[str | Stage] | None = None,
+    params: Mapping[str, Mapping[str, Any]] | None = None,
+    convert: SourceStage | None = None,
+) -> Plan:
+    """A :class:`~gazekit.pipeline.stages.Plan` with this chain's defaults filled in.
+
+    Parameters
+    ----------
+    stages : sequence of str or Stage, optional
+        Recording stages in order (default: :func:`default_stage_names`).
+    params : mapping, optional
+        ``{stage name: {parameter: value}}``, overriding each stage's defaults.
+    convert : SourceStage, optional
+        Source stage (default: :func:`convert_stage`).
+
+    Returns
+    -------
+    Plan
+    """
+    return resolve_plan(
+        convert or convert_stage(),
+        default_stage_names() if stages is None else stages,
+        params,
+    )
+
+
 def _available(module: str) -> bool:
     try:
         return importlib.util.find_spec(module) is not None
@@ -113,13 +151,54 @@ def _fixations(tables: Mapping[str, pd.DataFrame], which: str) -> pd.DataFrame:
     return fix[fix["source"] == which]
 
 
-@lru_cache(maxsize=8)
-def _atlas(path: str, mtime_ns: int, image_id: str) -> Any:
-    """Atlas of an image, cached per worker (an image is read by several readers)."""
-    del mtime_ns  # part of the cache key only
-    from gazekit.anatomy import Atlas
+@lru_cache(maxsize=64)
+def _atlas(path: str, mtime_ns: int, image_id: str, cache_dir: str | None) -> Any:
+    """Atlas of an image, memory-mapped and cached per worker.
 
-    return Atlas.load(path, image_id=image_id)
+    An ``.npz`` atlas is converted once into the mapped form (uncompressed code map)
+    under the dataset's ``_cache/atlas/`` and memory-mapped from there, so all the
+    workers of a machine share one copy through the page cache and no worker pays
+    the decompression again. The region statistics use the code map at full
+    resolution, so they are exactly those of the ``.npz`` atlas.
+    """
+    from gazekit import anatomy
+    from gazekit.anatomy.atlas import MAPPED_SUFFIX
+    from gazekit.io.layout import digest
+
+    if path.endswith(MAPPED_SUFFIX) or cache_dir is None:
+        return anatomy.Atlas.load(path, image_id=image_id)
+    mapped = Path(cache_dir) / "atlas" / f"{digest(path, mtime_ns)}{MAPPED_SUFFIX}"
+    if not mapped.is_file():
+        anatomy.Atlas.load(path, image_id=image_id).save_mapped(mapped)
+    return anatomy.Atlas.load(mapped, image_id=image_id)
+
+
+def find_atlas(
+    image_id: str, source: Path, atlas_dir: str | None
+) -> tuple[Path | None, list[Path]]:
+    """The atlas file of an image, and the places searched.
+
+    In ``atlas_dir`` when given; otherwise in ``anatomy/`` of the source's folder or
+    of up to two folders above it (``gazekit simulate`` writes ``anatomy/`` beside its
+    tracker files; a REFLACX reading lies two levels below its corpus root). The mapped
+    form ``<image_id>.codes.npy`` is preferred to ``<image_id>.npz``.
+    """
+    from gazekit.anatomy.atlas import MAPPED_SUFFIX
+
+    folders = (
+        [Path(atlas_dir)]
+        if atlas_dir
+        else [d / "anatomy" for d in (source, *list(source.parents)[:2])]
+    )
+    searched = []
+    for folder in folders:
+        stem = id_filename(image_id, "image_id")
+        for name in (f"{stem}{MAPPED_SUFFIX}", f"{stem}.npz"):
+            cand = folder / name
+            searched.append(cand)
+            if cand.is_file():
+                return cand, searched
+    return None, searched
 
 
 def anatomy_stage(
@@ -137,11 +216,14 @@ def anatomy_stage(
 ) -> dict[str, Any]:
     """Assign fixations to anatomy and compute per-region statistics and heatmaps.
 
-    The atlas is ``<atlas_dir>/<image_id>.npz`` (default: ``anatomy/`` next to the
-    source, as ``gazekit simulate`` writes it). Atlases are static inputs: after
-    replacing them, change ``atlas_tag`` to recompute. ``missing_atlas="skip"`` writes
-    an empty ``region_stats`` table for a recording without one, ``"fail"`` fails it.
-    With ``save_heatmaps``, the duration-weighted heatmap (σ = ``sigma_deg``, on a grid
+    The atlas is ``<image_id>.codes.npy`` or ``<image_id>.npz`` in ``atlas_dir``
+    (default: ``anatomy/`` beside the source, see :func:`find_atlas`). Atlases are
+    static inputs: after replacing them, change ``atlas_tag`` to recompute.
+    ``missing_atlas="skip"`` writes an empty ``region_stats`` table for a recording
+    without one (and the run summary reports how many), ``"fail"`` fails it. Dwell,
+    counts, visits, first fixation, coverage and areas are computed on the atlas at
+    full resolution; only ``heat_share`` uses the heatmap grid. With
+    ``save_heatmaps``, the duration-weighted heatmap (σ = ``sigma_deg``, on a grid
     ``downsample`` times coarser than the image) and its per-region stack go to
     ``heatmaps/.../<recording_id>.npz``.
     """
@@ -150,14 +232,22 @@ def anatomy_stage(
     from gazekit.errors import InputError
 
     rec = inputs.recording
-    folder = Path(atlas_dir) if atlas_dir else inputs.source / "anatomy"
-    path = folder / f"{id_filename(rec.image_id, 'image_id')}.npz"
-    if rec.image_id is None or not path.is_file():
+    path, searched = (
+        find_atlas(str(rec.image_id), inputs.source, atlas_dir)
+        if rec.image_id is not None
+        else (None, [])
+    )
+    if path is None:
+        where = ", ".join(str(p.parent) for p in searched[::2]) or "(no image id)"
         if missing_atlas == "fail":
-            raise InputError(f"no anatomy atlas for image {rec.image_id!r}", path=path)
-        log.info("%s: no atlas at %s; empty region statistics", rec.recording_id, path)
-        return {"region_stats": schemas.get("region_stats").empty()}
-    atlas = _atlas(str(path), path.stat().st_mtime_ns, str(rec.image_id))
+            raise InputError(f"no anatomy atlas for image {rec.image_id!r} in {where}")
+        log.info("%s: no atlas for %s in %s; empty region statistics", rec.recording_id,
+                 rec.image_id, where)  # fmt: skip
+        empty = schemas.get("region_stats").empty().to_pandas()
+        empty.attrs["gazekit_note"] = f"no atlas for image {rec.image_id!r} in {where}"
+        return {"region_stats": empty}
+    cache = str(inputs.cache_dir) if inputs.cache_dir is not None else None
+    atlas = _atlas(str(path), path.stat().st_mtime_ns, str(rec.image_id), cache)
     fix = _fixations(inputs.tables, fixations)
     heat = heatmaps.compute(
         fix, atlas.shape, sigma=sigma_deg, unit="deg", geometry=rec.geometry,

@@ -24,6 +24,7 @@ import json
 import os
 import sqlite3
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -194,6 +195,8 @@ class Manifest:
                     (h, name, json.dumps(plan.params.get(name, {}), sort_keys=True, default=str)),
                 )
             for rec in result.records:
+                if rec.transient:  # not cached: the next run retries it
+                    continue
                 prev = self._db.execute(
                     "SELECT outputs, unit FROM stages WHERE recording_id=? AND stage=?",
                     (rec.recording_id, rec.stage),
@@ -225,6 +228,27 @@ class Manifest:
                     ),
                 )
         return stale
+
+    def invalidate(self, tasks: Sequence[Any]) -> None:
+        """Mark the outputs ``tasks`` will rewrite as not up to date, in one transaction.
+
+        A unit converted from scratch loses its convert key (so it is converted again
+        unless this run commits it); a resumed recording loses the keys of the stages
+        it re-runs.
+        """
+        with self._transaction():
+            for task in tasks:
+                if task.resume is None:
+                    self._db.execute("UPDATE units SET key=NULL WHERE unit=?", (task.unit.id,))
+                    self._db.execute("UPDATE stages SET key='' WHERE unit=?", (task.unit.id,))
+                    continue
+                names = [s.name for s in task.plan.stages]
+                for rid, start in task.resume.items():
+                    for name in names[start:]:
+                        self._db.execute(
+                            "UPDATE stages SET key='' WHERE recording_id=? AND stage=?",
+                            (rid, name),
+                        )
 
     def _lists(self, unit: str, recording_id: str) -> bool:
         row = self._db.execute("SELECT recordings FROM units WHERE unit=?", (unit,)).fetchone()

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import logging
 import os
+import re
 import sys
 import time
 from collections import Counter
@@ -16,11 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from gazekit.errors import GazekitError
-from gazekit.io.layout import LOCK_NAME, inside
+from gazekit.io.layout import CACHE_NAME, LOCK_NAME, MANIFEST_NAME, inside
 from gazekit.pipeline import sources
 from gazekit.pipeline.backends import Backend, make_backend
+from gazekit.pipeline.defaults import build_plan
 from gazekit.pipeline.manifest import Manifest, StageRow, UnitRow
-from gazekit.pipeline.stages import Plan, SourceStage, Stage, build_plan
+from gazekit.pipeline.stages import Plan, SourceStage, Stage
 from gazekit.pipeline.worker import UnitResult, UnitTask, run_unit
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,15 @@ class Summary:
         Recordings with a failed stage after this run (new or cached failures).
     failures : list of dict
         ``{"id", "stage", "error"}`` for failures of this run (first line of the error).
+    transient : int
+        Failures of this run caused by the environment (out of memory, I/O, a worker
+        that died); they are not cached, so the next run retries them.
+    empty : dict
+        Per stage: recordings for which it wrote a table with no rows, and a note
+        (e.g. the anatomy stage without an atlas for the image).
+    worker_threads : dict
+        Largest thread count seen in the workers per numeric library (``blas``,
+        ``openmp``, ``numba``, ``opencv``, ``arrow``); empty for the in-process run.
     stage_seconds, stage_recordings, stage_samples : dict
         Per stage: worker time (s), recordings computed, samples processed.
     wall_seconds, plan_seconds : float
@@ -59,6 +69,9 @@ class Summary:
     recordings_skipped: int = 0
     recordings_failed: int = 0
     failures: list[dict[str, str]] = field(default_factory=list)
+    transient: int = 0
+    empty: dict[str, dict[str, Any]] = field(default_factory=dict)
+    worker_threads: dict[str, int] = field(default_factory=dict)
     stage_seconds: dict[str, float] = field(default_factory=dict)
     stage_recordings: dict[str, int] = field(default_factory=dict)
     stage_samples: dict[str, int] = field(default_factory=dict)
@@ -86,6 +99,22 @@ class Summary:
                 f"  {stage:<14} {n:>7} recordings {sec:9.2f} s  ({per:.1f} ms/recording, "
                 f"{self.stage_samples.get(stage, 0)} samples)"
             )
+        if self.worker_threads:
+            lines.append(
+                "  worker threads: "
+                + ", ".join(f"{k} {v}" for k, v in sorted(self.worker_threads.items()))
+            )
+        for stage, info in self.empty.items():
+            note = f" ({info['note']})" if info.get("note") else ""
+            lines.append(
+                f"  WARNING {stage}: {info['count']} recording(s) got no rows in "
+                f"{', '.join(info['tables'])}{note}"
+            )
+        if self.transient:
+            lines.append(
+                f"  {self.transient} failure(s) came from the environment (memory, I/O, a "
+                "worker that died); they are not cached and the next run retries them"
+            )
         for f in self.failures[:20]:
             lines.append(f"  FAILED {f['id']} [{f['stage']}]: {f['error']}")
         if len(self.failures) > 20:
@@ -93,29 +122,67 @@ class Summary:
         return "\n".join(lines)
 
 
+#: Names a pipeline dataset directory may hold before it has a manifest.
+_OWN_NAMES = {LOCK_NAME, MANIFEST_NAME, CACHE_NAME}
+
+
+def check_output_dir(root: Path) -> None:
+    """Refuse to write a dataset into a non-empty directory that is not one.
+
+    Raises
+    ------
+    GazekitError
+        When ``root`` exists, holds other files, and has no pipeline manifest.
+    """
+    if not root.exists():
+        return
+    if not root.is_dir():
+        raise GazekitError(f"output {root} exists and is not a directory")
+    if (root / MANIFEST_NAME).is_file():
+        return
+    other = sorted(p.name for p in root.iterdir() if p.name not in _OWN_NAMES)
+    if other:
+        raise GazekitError(
+            f"output directory {root} is not empty and is not a pipeline dataset "
+            f"(found {other[:5]}); choose a new or empty directory"
+        )
+
+
 @contextlib.contextmanager
 def _lock(root: Path) -> Iterator[None]:
+    from filelock import FileLock, Timeout
+
     root.mkdir(parents=True, exist_ok=True)
-    with open(root / LOCK_NAME, "a+") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise GazekitError(f"another pipeline run is writing {root}") from None
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    lock = FileLock(str(root / LOCK_NAME))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise GazekitError(f"another pipeline run is writing {root}") from None
+    try:
+        yield
+    finally:
+        lock.release()
 
 
-def _remove_temporaries(root: Path) -> int:
-    """Delete ``.*.tmp`` files a killed run left behind (none exist while we hold the lock)."""
+#: What :func:`gazekit.io.parquet.atomic_path` names its temporary files:
+#: ``.<file name>.<8 random characters>.tmp``, for the files the pipeline writes.
+_OWN_TMP = re.compile(r"^\.[^/]+\.(parquet|npz|json|arrow|npy)\.[A-Za-z0-9_]{8}\.tmp$")
+
+
+def _remove_temporaries(root: Path, tables: Sequence[str]) -> int:
+    """Delete the temporary files a killed run of ours left behind.
+
+    Only in the plan's table directories and the cache, and only names of the
+    pattern gazekit's atomic writer uses; anything else is left alone.
+    """
     n = 0
-    for dirpath, _, files in os.walk(root):
-        for name in files:
-            if name.startswith(".") and name.endswith(".tmp"):
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(os.path.join(dirpath, name))
-                    n += 1
+    for top in (*tables, CACHE_NAME):
+        for dirpath, _, files in os.walk(root / top):
+            for name in files:
+                if _OWN_TMP.match(name):
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(os.path.join(dirpath, name))
+                        n += 1
     if n:
         log.info("removed %d temporary file(s) left by an interrupted run", n)
     return n
@@ -187,10 +254,11 @@ def _plan(
     unit_rows = manifest.units()
     rows = manifest.stage_rows()
     out = _Planned([], {}, 0, 0)
+    sources.clear_caches()
     for unit in units:
         sig = sources.signature(unit)
-        out.signatures[unit.path] = sig
-        row = unit_rows.get(unit.path)
+        out.signatures[unit.id] = sig
+        row = unit_rows.get(unit.id)
         task, failed = _plan_unit(unit, row, sig, rows, plan, str(root), retry_failed)
         out.cached_failed += failed
         known = len(row.recordings) - failed if row else 0
@@ -198,7 +266,8 @@ def _plan(
             out.skipped_recordings += known
         else:
             out.tasks.append(task)
-            out.known[unit.path] = known
+            out.known[unit.id] = known
+    sources.clear_caches()
     return out
 
 
@@ -253,11 +322,12 @@ def run_pipeline(
     root = Path(dataset).resolve()
     plan = build_plan(stages, params, convert)
     summary = Summary()
+    check_output_dir(root)
+    units = sources.discover(sources_, dataset=root)
     with _lock(root), Manifest(root) as manifest:
-        _remove_temporaries(root)
-        units = sources.discover(sources_)
+        _remove_temporaries(root, list(plan.tables()))
         if prune:
-            keep = {u.path for u in units}
+            keep = {u.id for u in units}
             for path in set(manifest.units()) - keep:
                 log.info("pruning %s (no longer among the sources)", path)
                 _delete(root, manifest.remove_unit(path))
@@ -274,6 +344,10 @@ def run_pipeline(
             summary.units_skipped,
         )
         if planned.tasks:
+            # Outputs about to be rewritten stop counting as up to date before any
+            # worker touches them: a run killed between writing files and committing
+            # the manifest then recomputes them instead of trusting them.
+            manifest.invalidate(planned.tasks)
             backend = make_backend(
                 scheduler,
                 n_workers=workers,
@@ -283,6 +357,8 @@ def run_pipeline(
             )
             summary.scheduler, summary.workers = backend.name, backend.n_workers
             summary.dashboard = backend.dashboard
+            for task in planned.tasks:
+                task.limit_threads = backend.remote
             try:
                 _execute(backend, planned, manifest, plan, root, summary, progress)
             finally:
@@ -317,17 +393,21 @@ def _execute(
     try:
         for task, outcome in backend.run(run_unit, planned.tasks):
             if isinstance(outcome, BaseException):
-                log.warning("%s: task failed: %s", task.unit.path, outcome)
+                # The worker died or the task was lost: an environment failure, never
+                # cached (the unit stays invalidated, so the next run redoes it).
+                log.warning("%s: task failed: %s", task.unit.id, outcome)
                 outcome = UnitResult(
-                    unit=task.unit.path,
+                    unit=task.unit.id,
                     content=None,
                     status="failed",
                     recordings=None,
                     error=f"{type(outcome).__name__}: {outcome}",
+                    transient=True,
                 )
-            stale = manifest.record(outcome, planned.signatures[task.unit.path], plan)
-            _delete(root, stale)
-            _tally(outcome, planned.known[task.unit.path], summary, seconds, done, samples)
+            if not outcome.transient:
+                stale = manifest.record(outcome, planned.signatures[task.unit.id], plan)
+                _delete(root, stale)
+            _tally(outcome, planned.known[task.unit.id], summary, seconds, done, samples)
             if bar is not None:
                 bar.update(1)
     finally:
@@ -348,8 +428,21 @@ def _tally(
     done: Counter[str],
     samples: Counter[str],
 ) -> None:
+    if result.threads:
+        for k, v in result.threads.items():
+            summary.worker_threads[k] = max(summary.worker_threads.get(k, 0), v)
+    summary.transient += result.transient + sum(r.transient for r in result.records)
+    for rec in result.records:
+        if rec.empty and rec.status == "ok":
+            info = summary.empty.setdefault(rec.stage, {"count": 0, "tables": [], "note": None})
+            info["count"] += 1
+            info["tables"] = sorted(set(info["tables"]) | set(rec.empty))
+            info["note"] = info["note"] or rec.note
     if result.status == "failed":
+        # A source that cannot be converted counts as one failed recording (what a
+        # cached unit failure counts on the next run; a corpus reading is exactly one).
         summary.units_failed += 1
+        summary.recordings_failed += 1
         summary.failures.append(
             {"id": result.unit, "stage": "convert", "error": (result.error or "").splitlines()[0]}
         )

@@ -56,13 +56,18 @@ class StageInput:
     tables : mapping of str to pandas.DataFrame
         Tables written for this recording by earlier stages, by table name.
     source : pathlib.Path
-        The source file or directory the recording was read from (for side files
-        such as ``anatomy/<image_id>.npz`` next to a converted dataset).
+        The folder the recording's source lies in (for side folders such as
+        ``anatomy/`` in it or above it): a converted dataset's root, a tracker file's
+        folder, a corpus folder or reading directory.
+    cache_dir : pathlib.Path or None
+        The output dataset's cache directory, for derived files shared by all
+        workers (e.g. memory-mapped atlases).
     """
 
     recording: Recording
     tables: Mapping[str, pd.DataFrame]
     source: Path
+    cache_dir: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -162,22 +167,25 @@ class Plan:
         return out
 
 
-def build_plan(
-    stages: Sequence[str | Stage] | None = None,
+def resolve_plan(
+    convert: SourceStage,
+    stages: Sequence[str | Stage],
     params: Mapping[str, Mapping[str, Any]] | None = None,
-    convert: SourceStage | None = None,
 ) -> Plan:
     """Resolve stage names and parameters into a :class:`Plan`.
 
     Parameters
     ----------
-    stages : sequence of str or Stage, optional
-        Recording stages in order; names are looked up in :data:`STAGES`. Default:
-        every stage of the default chain whose library is available.
+    convert : SourceStage
+        The source stage.
+    stages : sequence of str or Stage
+        Recording stages in order; names are looked up in :data:`STAGES`.
     params : mapping, optional
         ``{stage name: {parameter: value}}``, overriding each stage's defaults.
-    convert : SourceStage, optional
-        Source stage; default :func:`gazekit.io.read`.
+
+    Returns
+    -------
+    Plan
 
     Raises
     ------
@@ -185,11 +193,6 @@ def build_plan(
         On an unknown stage or parameter, a duplicated stage or table, or a stage
         needing a table no earlier stage produces.
     """
-    from gazekit.pipeline import defaults as _defaults
-
-    convert = convert or _defaults.convert_stage()
-    if stages is None:
-        stages = _defaults.default_stage_names()
     resolved = tuple(STAGES.get(s) if isinstance(s, str) else s for s in stages)
     params = {k: dict(v) for k, v in (params or {}).items()}
     names = [convert.name, *(s.name for s in resolved)]

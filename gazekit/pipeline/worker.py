@@ -23,10 +23,11 @@ import pyarrow as pa
 
 from gazekit import schemas
 from gazekit.errors import GazekitError
-from gazekit.io.layout import partition_values, table_path
+from gazekit.io.layout import CACHE_NAME, partition_values, table_path
 from gazekit.io.parquet import atomic_path, read_frame, read_metadata, write_table
 from gazekit.pipeline import sources
 from gazekit.pipeline.stages import ARRAYS, CONVERT_TABLES, Plan, StageInput, relpath
+from gazekit.pipeline.threads import limit_threads
 from gazekit.recording import Recording
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,7 @@ class UnitTask:
     old_content: str | None = None
     resume: dict[str, int] | None = None
     outputs: dict[str, dict[str, str]] = field(default_factory=dict)
+    limit_threads: bool = False
 
 
 @dataclass
@@ -76,6 +78,9 @@ class StageRecord:
     seconds: float = 0.0
     n_samples: int = 0
     error: str | None = None
+    transient: bool = False
+    empty: list[str] = field(default_factory=list)
+    note: str | None = None
 
 
 @dataclass
@@ -89,6 +94,21 @@ class UnitResult:
     records: list[StageRecord] = field(default_factory=list)
     error: str | None = None
     seconds: float = 0.0
+    transient: bool = False
+    threads: dict[str, int] | None = None
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether an error comes from the environment, not the input (retried next run).
+
+    Out of memory, and operating-system errors (disk full, a file vanishing or
+    locked while read, a lost connection) are transient; a :class:`GazekitError`
+    (bad input, bad parameters) and any other exception raised by a stage on its
+    input are not, and are cached as failures until the input or parameters change.
+    """
+    if isinstance(exc, GazekitError):
+        return False
+    return isinstance(exc, MemoryError | OSError | TimeoutError | ConnectionError)
 
 
 def _error(exc: BaseException) -> str:
@@ -98,6 +118,18 @@ def _error(exc: BaseException) -> str:
         tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
         text = f"{type(exc).__name__}: {exc}\n{tb}"
     return text[:_MAX_ERROR]
+
+
+def _empty_tables(out: Mapping[str, Any], kinds: Mapping[str, str]) -> tuple[list[str], str | None]:
+    """Declared tables a stage returned with no rows, and the stage's note about why."""
+    empty, note = [], None
+    for name, df in out.items():
+        if df is None or kinds.get(name) == ARRAYS or len(df):
+            continue
+        empty.append(name)
+        attrs = getattr(df, "attrs", None) or {}
+        note = note or attrs.get("gazekit_note")
+    return empty, note
 
 
 def _write(
@@ -158,8 +190,13 @@ def _to_arrow(df: pd.DataFrame | pa.Table) -> pd.DataFrame | pa.Table:
 
 
 def _source_dir(unit: sources.Unit) -> Path:
+    """The folder a unit's recordings come from (side folders such as ``anatomy/`` lie
+    in it or above it): a converted dataset's root, a source file's folder, a corpus
+    reading's folder."""
     path = Path(unit.path)
-    return path.parent.parent if unit.kind == "gazekit" else path
+    if unit.kind == "gazekit":
+        return path.parent.parent
+    return path if path.is_dir() else path.parent
 
 
 def _convert_outputs(rec: Recording) -> dict[str, pd.DataFrame | pa.Table | None]:
@@ -225,7 +262,12 @@ def _run_stages(
         t0 = time.perf_counter()
         try:
             out = stage.func(
-                StageInput(recording=rec, tables=dict(tables), source=_source_dir(task.unit)),
+                StageInput(
+                    recording=rec,
+                    tables=dict(tables),
+                    source=_source_dir(task.unit),
+                    cache_dir=Path(task.root) / CACHE_NAME,
+                ),
                 **plan.params.get(stage.name, {}),
             )
             if not isinstance(out, Mapping):
@@ -251,10 +293,12 @@ def _run_stages(
                     seconds=time.perf_counter() - t0,
                     n_samples=len(rec.samples),
                     error=_error(exc),
+                    transient=is_transient(exc),
                 )
             )
             continue
         tables.update({k: v for k, v in out.items() if v is not None})
+        empty, note = _empty_tables(out, stage.produces)
         records.append(
             StageRecord(
                 rec.recording_id,
@@ -265,6 +309,8 @@ def _run_stages(
                 rows=rows,
                 seconds=time.perf_counter() - t0,
                 n_samples=len(rec.samples),
+                empty=empty,
+                note=note,
             )
         )
 
@@ -276,9 +322,10 @@ def _convert_unit(task: UnitTask, content: str, result: UnitResult) -> None:
     try:
         recordings = plan.convert.func(task.unit, **plan.params.get(plan.convert.name, {}))
     except Exception as exc:
-        log.info("%s: conversion failed: %s", task.unit, exc)
+        log.info("%s: conversion failed: %s", task.unit.id, exc)
         result.status = "failed"
         result.error = _error(exc)
+        result.transient = is_transient(exc)
         result.recordings = []
         return
     read_s = (time.perf_counter() - t0) / max(len(recordings), 1)
@@ -300,7 +347,14 @@ def _convert_unit(task: UnitTask, content: str, result: UnitResult) -> None:
             outputs, rows = _write(task, rec, converted, CONVERT_TABLES, meta)
         except Exception as exc:
             result.records.append(
-                StageRecord(rec.recording_id, plan.convert.name, ck, "failed", error=_error(exc))
+                StageRecord(
+                    rec.recording_id,
+                    plan.convert.name,
+                    ck,
+                    "failed",
+                    error=_error(exc),
+                    transient=is_transient(exc),
+                )
             )
             _run_stages_failed(task, rec.recording_id, 0, keys, plan.convert.name, result.records)
             continue
@@ -328,11 +382,14 @@ def _convert_unit(task: UnitTask, content: str, result: UnitResult) -> None:
 def run_unit(task: UnitTask) -> UnitResult:
     """Bring one source unit up to date; return what was done (see :class:`UnitTask`)."""
     t0 = time.perf_counter()
-    result = UnitResult(unit=task.unit.path, content=None, status="ok")
+    result = UnitResult(unit=task.unit.id, content=None, status="ok")
+    if task.limit_threads:
+        result.threads = limit_threads()
     try:
         content = sources.content_hash(task.unit)
-    except OSError as exc:
+    except Exception as exc:
         result.status, result.error = "failed", _error(exc)
+        result.transient = is_transient(exc)
         result.recordings = []
         return result
     result.content = content
@@ -350,7 +407,14 @@ def run_unit(task: UnitTask) -> UnitResult:
             except Exception as exc:
                 first = later[0].name
                 result.records.append(
-                    StageRecord(rid, first, keys[first], "failed", error=_error(exc))
+                    StageRecord(
+                        rid,
+                        first,
+                        keys[first],
+                        "failed",
+                        error=_error(exc),
+                        transient=is_transient(exc),
+                    )
                 )
                 _run_stages_failed(task, rid, start + 1, keys, first, result.records)
                 continue
