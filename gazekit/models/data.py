@@ -27,6 +27,7 @@ import pandas as pd
 from gazekit.anatomy.regions import REGIONS as _ANATOMY
 from gazekit.errors import InputError
 from gazekit.io.parquet import read_frame
+from gazekit.io.selection import select_events
 from gazekit.vocab import GAZEINTENT_FINDINGS
 
 log = logging.getLogger(__name__)
@@ -109,6 +110,7 @@ def load_corpus(
     *,
     regime: str = "radhybrid",
     source: str = "auto",
+    method: str | None = None,
     image_size: int = 128,
     min_fixations: int = 2,
 ) -> Corpus:
@@ -123,7 +125,10 @@ def load_corpus(
         Intent regime; ``intent_labels.parquet`` is used when it holds that regime,
         otherwise labels are computed with :func:`gazekit.intent.label_dataset`.
     source : {"auto", "detected", "tracker"}
-        Fixations to use.
+        Fixations to use (see :mod:`gazekit.io.selection`); a stored
+        ``intent_labels.parquet`` is used only when it was made from this source/method.
+    method : str, optional
+        Detector or tracker name, needed when the source holds several.
     image_size : int
         Side of the square model input (px).
     min_fixations : int
@@ -138,12 +143,15 @@ def load_corpus(
     f = root / "intent_labels.parquet"
     if f.is_file():
         lab = read_frame(f, "intent_labels")
-        if len(lab) and (lab["regime"] == regime).all():
-            labels = lab
+        stored = lab.attrs["gazekit"].get("selection")
+        if len(lab) and (lab["regime"] == regime).all() and stored:
+            events = read_frame(root / "events.parquet", "events")
+            if stored == select_events(events, source, method)[1].to_dict():
+                labels = lab
     if labels is None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", IntentWarning)
-            labels = label_dataset(root, regime, source=source)
+            labels = label_dataset(root, regime, source=source, method=method)
     recs = read_frame(root / "recordings.parquet", "recordings").set_index("recording_id")
     cls = {c: i for i, c in enumerate(FINDINGS)}
     images: dict[str, np.ndarray] = {}
