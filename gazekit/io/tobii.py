@@ -24,7 +24,7 @@ import pandas as pd
 from gazekit.errors import InputError
 from gazekit.geometry import Geometry
 from gazekit.io._csv import check_time, read_bytes, read_delimited
-from gazekit.io.base import READERS, events_table, head_text, mean_of_eyes
+from gazekit.io.base import READERS, checked_rate, events_table, head_text, mean_of_eyes
 from gazekit.recording import Recording
 
 _TOBII = {
@@ -141,15 +141,9 @@ class TobiiReader:
         return Recording(
             recording_id=rid, samples=samples, geometry=geom,
             corpus=options.get("corpus", "tobii"), source_file=str(path), source_format="tobii",
-            sampling_rate_hz=_rate(t), image_id=str(media.iloc[0]) if len(media) else None,
+            sampling_rate_hz=checked_rate(t, options.get("sampling_rate_hz"), source=path), image_id=str(media.iloc[0]) if len(media) else None,
             reader_id=reader, events=events, t0=float(t_raw[0]) * scale, extra={"pupil_unit": "mm"},
         )  # fmt: skip
-
-
-def _rate(t_ms: np.ndarray) -> float | None:
-    d = np.diff(t_ms)
-    d = d[d > 0]
-    return float(np.round(1000.0 / np.median(d), 1)) if d.size else None
 
 
 def _tobii_fixations(g: pd.DataFrame, t: np.ndarray, rid: str) -> pd.DataFrame | None:
@@ -232,7 +226,7 @@ class GenericReader:
             recs.append(Recording(
                 recording_id=str(rid), samples=samples, geometry=geom,
                 corpus=options.get("corpus", "generic"), source_file=str(path), source_format="generic",
-                sampling_rate_hz=_rate(t), t0=float(t_raw[0]) * _TIME_SCALE[unit],
+                sampling_rate_hz=checked_rate(t, options.get("sampling_rate_hz"), source=path), t0=float(t_raw[0]) * _TIME_SCALE[unit],
             ))  # fmt: skip
         return recs
 
