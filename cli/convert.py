@@ -56,12 +56,21 @@ def _parse_map(value: str | None) -> dict[str, str] | None:
     help="Generic format: unit of the time column.",
 )
 @click.option(
+    "--pupil-unit", default=None, help="Generic format: unit of the pupil column (e.g. mm)."
+)
+@click.option(
+    "--allow-mixed-pupil-units",
+    is_flag=True,
+    help="Keep recordings whose pupil unit differs from the others' (refused by default).",
+)
+@click.option(
     "--progress/--no-progress", default=None, help="Progress bar (default: on a terminal)."
 )
 @geometry_options
 def convert(
     inputs: tuple[str, ...], outdir: str, fmt: str | None, overwrite: bool, jobs: int,
-    fail_fast: bool, column_map: str | None, time_unit: str | None, progress: bool | None,
+    fail_fast: bool, column_map: str | None, time_unit: str | None, pupil_unit: str | None,
+    allow_mixed_pupil_units: bool, progress: bool | None,
     screen_px: str | None, screen_mm: str | None, distance_mm: float | None,
 ) -> None:  # fmt: skip
     """Convert raw recordings (files or corpus folders) into a validated Parquet dataset.
@@ -76,11 +85,13 @@ def convert(
         options["column_map"] = cmap
     if time_unit:
         options["time_unit"] = time_unit
+    if pupil_unit:
+        options["pupil_unit"] = pupil_unit
     options.update(geometry_kwargs(screen_px, screen_mm, distance_mm))
     show = sys.stderr.isatty() if progress is None else progress
     result = run(
         list(inputs), outdir, fmt=fmt, overwrite=overwrite, jobs=jobs, fail_fast=fail_fast,
-        progress=show, **options,
+        progress=show, allow_mixed_pupil_units=allow_mixed_pupil_units, **options,
     )  # fmt: skip
     for _path, error in result.failures:
         click.echo(f"failed: {error}", err=True)

@@ -172,6 +172,7 @@ def convert(
     jobs: int = 1,
     fail_fast: bool = False,
     progress: bool = False,
+    allow_mixed_pupil_units: bool = False,
     **reader_options: Any,
 ) -> ConvertResult:
     """Convert raw recordings into a gazekit dataset directory.
@@ -192,6 +193,10 @@ def convert(
         Raise on the first failing input instead of recording it and going on.
     progress : bool
         Show a progress bar (tqdm) on stderr.
+    allow_mixed_pupil_units : bool
+        Keep recordings whose pupil unit differs from the first recording's (each
+        recording's unit is in the ``recordings`` table). By default such a recording
+        is refused (a failure), so mm, areas and arbitrary units are not pooled.
     **reader_options
         Passed to the readers (screen geometry, ``column_map``, ``time_unit``, ...).
 
@@ -237,8 +242,12 @@ def convert(
                 result.failures.append((str(path), error))
                 continue
             for rec in recs or []:
+                msg = None
                 if rec.recording_id in result.recordings:
                     msg = f"recording id {rec.recording_id!r} appears twice"
+                elif not allow_mixed_pupil_units:
+                    msg = _unit_conflict(rec, kept)
+                if msg is not None:
                     if fail_fast:
                         raise InputError(msg, path=path)
                     result.failures.append((str(path), msg))
@@ -255,6 +264,20 @@ def convert(
     write_dataset_tables(rows, kept, out, params, created_by="gazekit convert", extra=extra)
     _copy_side_folders(paths, out)
     return result
+
+
+def _unit_conflict(rec: Recording, kept: list[Recording]) -> str | None:
+    """Why ``rec`` cannot join ``kept`` (pupil in another unit), or None."""
+    if rec.pupil_unit is None:
+        return None
+    other = next((k for k in kept if k.pupil_unit is not None), None)
+    if other is not None and other.pupil_unit != rec.pupil_unit:
+        return (
+            f"recording {rec.recording_id!r} has pupil size in {rec.pupil_unit!r}, "
+            f"{other.recording_id!r} in {other.pupil_unit!r}: pooling them would mix units; "
+            "convert them into separate datasets (or pass --allow-mixed-pupil-units)"
+        )
+    return None
 
 
 def _without_samples(rec: Recording) -> Recording:

@@ -171,7 +171,9 @@ class GenericReader:
     "recording": col}``), ``time_unit`` (``s``, ``ms`` (default), ``us``, ``ns``),
     ``frame`` (``screen`` default, or ``image`` with ``image_w_px``/``image_h_px``),
     screen geometry (``screen_w_px``, ``screen_h_px``, ``screen_w_mm``, ``screen_h_mm``,
-    ``viewing_distance_mm``), ``delimiter``, ``recording_id``.
+    ``viewing_distance_mm``), ``delimiter``, ``recording_id``, ``pupil_unit`` (unit of
+    the pupil column, ``unknown`` when not given), ``sampling_rate_hz`` (declared rate,
+    checked against the timestamps).
     """
 
     name = "generic"
@@ -226,6 +228,7 @@ class GenericReader:
             recs.append(Recording(
                 recording_id=str(rid), samples=samples, geometry=geom,
                 corpus=options.get("corpus", "generic"), source_file=str(path), source_format="generic",
+                pupil_unit=options.get("pupil_unit") or ("unknown" if "pupil" in cmap else None),
                 sampling_rate_hz=checked_rate(t, options.get("sampling_rate_hz"), source=path), t0=float(t_raw[0]) * _TIME_SCALE[unit],
             ))  # fmt: skip
         return recs

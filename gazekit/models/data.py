@@ -192,6 +192,60 @@ def load_corpus(
     return Corpus(examples, images, shapes, regime, root)
 
 
+def example_digest(example: Example) -> str:
+    """Fingerprint of one example's data (16 hex digits of BLAKE2b).
+
+    Covers the recording, image and reader ids and every per-fixation array (positions,
+    durations, times, regions, intent targets), so a different dataset whose recording
+    ids happen to collide with the training data's gives a different digest.
+
+    Parameters
+    ----------
+    example : Example
+
+    Returns
+    -------
+    str
+    """
+    import hashlib
+
+    h = hashlib.blake2b(digest_size=8)
+    for text in (example.recording_id, example.image_id, example.reader_id):
+        h.update(str(text).encode() + b"\0")
+    for arr in (example.xy, example.dur, example.t, example.region, example.intent):
+        a = np.ascontiguousarray(arr)
+        h.update(str((a.dtype.str, a.shape)).encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
+def check_digests(examples: Sequence[Example], digests: dict[str, str], path: Path | None) -> None:
+    """Refuse examples whose data differ from what a checkpoint recorded for their ids.
+
+    Parameters
+    ----------
+    examples : sequence of Example
+        Examples about to be evaluated.
+    digests : dict
+        ``recording_id -> digest`` stored at training time (:func:`example_digest`).
+    path : Path
+        Dataset directory, for the message.
+
+    Raises
+    ------
+    InputError
+        Naming the first differing recordings.
+    """
+    bad = [e.recording_id for e in examples if digests.get(e.recording_id) != example_digest(e)]
+    if bad:
+        raise InputError(
+            f"{len(bad)} recording(s) differ from the data the checkpoint was trained and split "
+            f"on (e.g. {bad[:3]}): a different dataset or other labels with the same recording "
+            "ids; evaluate on the training dataset, or train again",
+            path=path,
+        )
+
+
 def split_recordings(
     examples: Sequence[Example],
     fractions: tuple[float, float, float] = (0.7, 0.15, 0.15),

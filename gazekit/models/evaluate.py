@@ -28,7 +28,7 @@ from gazekit.io.parquet import read_frame
 from gazekit.metrics.classification import multilabel_report
 from gazekit.metrics.scanpath import multimatch, scanmatch, sed, semss
 from gazekit.models import baselines
-from gazekit.models.data import FINDINGS, Corpus, Example, load_corpus
+from gazekit.models.data import FINDINGS, Corpus, Example, check_digests, load_corpus
 from gazekit.models.train import TrainConfig, load_checkpoint, to_tensors, train
 
 log = logging.getLogger(__name__)
@@ -62,6 +62,12 @@ def _test_examples(corpus: Corpus, ck: dict[str, Any]) -> list[Example]:
         raise InputError(f"test recordings share images with training: {leak[:3]}")
     if not ex:
         raise InputError("the checkpoint's split has no test or validation recordings here")
+    if "digests" not in split:
+        raise InputError(
+            "the checkpoint records no fingerprint of its training data (written by an older "
+            "gazekit); train again so the test recordings can be checked"
+        )
+    check_digests(ex, split["digests"], corpus.root)
     return ex
 
 

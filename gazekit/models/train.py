@@ -25,7 +25,14 @@ import torch
 from gazekit._version import __version__
 from gazekit.errors import GazekitError, InputError
 from gazekit.io.parquet import atomic_path
-from gazekit.models.data import Corpus, Example, load_corpus, pad_batch, split_recordings
+from gazekit.models.data import (
+    Corpus,
+    Example,
+    example_digest,
+    load_corpus,
+    pad_batch,
+    split_recordings,
+)
 from gazekit.models.nn import IntentModel, ModelConfig, ScanpathModel
 
 log = logging.getLogger(__name__)
@@ -156,7 +163,7 @@ class RunResult:
     best_val: float
     steps: int
     tokens_per_s: float
-    split: dict[str, list[str]]
+    split: dict[str, Any]
 
 
 def _distributed() -> tuple[int, int]:
@@ -170,7 +177,7 @@ def _distributed() -> tuple[int, int]:
 
 
 def save_checkpoint(path: Path, model: torch.nn.Module, opt: torch.optim.Optimizer, cfg: TrainConfig,
-                    step: int, best_val: float, split: dict[str, list[str]], history: list[dict]) -> Path:  # fmt: skip
+                    step: int, best_val: float, split: dict[str, Any], history: list[dict]) -> Path:  # fmt: skip
     """One versioned dict: weights, optimiser, config, step, RNG states, versions."""
     raw = getattr(model, "module", model)
     raw = getattr(raw, "_orig_mod", raw)
@@ -283,7 +290,8 @@ def train(
         raise InputError(
             f"too few images/readers for a train/validation split ({len(corpus.examples)} recordings)"
         )
-    split = {"train": tr, "val": va, "test": te}
+    split = {"train": tr, "val": va, "test": te,
+             "digests": {e.recording_id: example_digest(e) for e in corpus.examples}}  # fmt: skip
     by_id = {e.recording_id: e for e in corpus.examples}
     train_ex, val_ex = [by_id[r] for r in tr], [by_id[r] for r in va]
     model = TASKS[cfg.task](cfg.model).to(dev)

@@ -78,8 +78,16 @@ def is_flat_dataset(path: Path) -> bool:
 
 def _flat_units(root: Path) -> list[Unit]:
     shared = tuple(str(root / n) for n in SHARED_TABLES if (root / n).is_file())
-    with os.scandir(root / "samples") as it:
-        names = sorted(e.name for e in it if e.name.endswith(".parquet") and e.name[0] not in "._")
+    if (root / "recordings.parquet").is_file():
+        from gazekit.io.dataset_dir import samples_files
+
+        # every listed recording has its file, and no file is left from another run
+        names = sorted(f.name for f in samples_files(root))
+    else:
+        with os.scandir(root / "samples") as it:
+            names = sorted(
+                e.name for e in it if e.name.endswith(".parquet") and e.name[0] not in "._"
+            )
     return [Unit(str(root / "samples" / n), "gazekit", shared) for n in names]
 
 
