@@ -115,6 +115,10 @@ def info(path: str, recording: str | None, as_json: bool) -> None:
 
     p = Path(path)
     files: list[Path]
+    if p.is_file() and read_metadata(p).get("schema") != "samples":
+        _info_table(p, as_json)
+        return
+    choices: dict[str, object] = {}
     if p.is_dir():
         if not is_dataset_dir(p):
             raise click.UsageError(f"{p} is not a gazekit dataset directory")
@@ -126,6 +130,7 @@ def info(path: str, recording: str | None, as_json: bool) -> None:
             if f.is_file():
                 t = read_frame(f, kind)
                 counts[kind] = t["recording_id"].value_counts().to_dict()
+        choices = _dataset_choices(p)
     else:
         files, counts = [p], {}
     out = []
@@ -139,11 +144,63 @@ def info(path: str, recording: str | None, as_json: bool) -> None:
             rows[kind] = int(c.get(rid, 0))
         out.append({"file": str(f), "metadata": meta, "rows": rows})
     if as_json:
-        click.echo(json.dumps(out, indent=2, default=str))
+        click.echo(json.dumps({"choices": choices, "recordings": out} if choices else out,
+                              indent=2, default=str))  # fmt: skip
         return
+    for name, value in choices.items():
+        click.echo(f"{name}: {value}")
     for item in out:
         click.echo(item["file"])
         for k, v in item["metadata"].items():
             if k != "extra":
                 click.echo(f"  {k:22s} {v}")
         click.echo("  rows: " + ", ".join(f"{k} {v}" for k, v in item["rows"].items()))
+
+
+def _dataset_choices(root: Path) -> dict[str, object]:
+    """What a dataset's derived numbers were computed from: event sources/methods, the
+    detectors' parameters, and the selection of its intent labels."""
+    from gazekit.io.parquet import read_frame, read_metadata
+
+    out: dict[str, object] = {}
+    ev = root / "events.parquet"
+    if ev.is_file():
+        t = read_frame(ev, "events")
+        fx = t[t["event"] == "fixation"]
+        kinds = fx.groupby(["source", "method", "eye"], dropna=False).size()
+        out["fixation sources"] = (
+            ", ".join(f"{s}/{m} ({e}) {n}" for (s, m, e), n in kinds.items())
+            or "none (run `gazekit events`)"
+        )
+        detectors = read_metadata(ev).get("detectors") or {}
+        for method, params in detectors.items():
+            out[f"detector {method}"] = params
+    rec = root / "recordings.parquet"
+    if rec.is_file():
+        r = read_frame(rec, "recordings")
+        for col in ("sampling_rate_hz", "frame", "pupil_unit"):
+            if col in r:
+                vals = r[col].astype(str).value_counts()
+                out[col] = ", ".join(f"{v} ({n})" for v, n in vals.items())
+    lab = root / "intent_labels.parquet"
+    if lab.is_file():
+        meta = read_metadata(lab)
+        out["intent labels"] = {"regime": meta.get("regime"), "selection": meta.get("selection")}
+    return out
+
+
+def _info_table(path: Path, as_json: bool) -> None:
+    """Metadata and row count of a gazekit table other than samples (events, region_stats,
+    intent_labels ...): the choices that produced its numbers."""
+    import pyarrow.parquet as pq
+
+    from gazekit.io.parquet import read_metadata
+
+    meta = read_metadata(path)
+    rows = pq.ParquetFile(path).metadata.num_rows
+    if as_json:
+        click.echo(json.dumps({"file": str(path), "metadata": meta, "rows": rows}, indent=2))
+        return
+    click.echo(f"{path} ({meta.get('schema')} table, {rows} rows)")
+    for k, v in meta.items():
+        click.echo(f"  {k:22s} {v}")
