@@ -86,6 +86,12 @@ def _read_image(path: Path):  # type: ignore[no-untyped-def]
 )
 @click.option("--method", default=None, help="Detector/tracker name when the source has several.")
 @click.option("--eye", default=None, help="left, right or both, when the events hold several.")
+@click.option(
+    "--figures/--no-figures",
+    default=True,
+    show_default=True,
+    help="Draw the PNG figures (the NPZ arrays and region_stats.parquet are always written).",
+)
 @click.option("-o", "--out", "outdir", type=click.Path(file_okay=False), required=True)
 def heatmap(
     events,
@@ -101,6 +107,7 @@ def heatmap(
     source,
     method,
     eye,
+    figures,
     outdir,
 ) -> None:  # type: ignore[no-untyped-def]
     """Heatmaps, per-region maps (PNG + NPZ) and region_stats.parquet from EVENTS tables.
@@ -113,7 +120,6 @@ def heatmap(
 
     from gazekit import heatmaps
     from gazekit.io.selection import select_events
-    from gazekit.plotting import plot_heatmap, plot_per_region, save_figure
 
     fixed_image = _read_image(Path(image_path)) if image_path else None
     fixed_shape = None
@@ -181,13 +187,8 @@ def heatmap(
             )
             tables.append(st)
             heatmaps.save_heatmaps(out / f"{rid}.npz", heat, atlas)
-            ax = plot_heatmap(heat, image, atlas=atlas, outline=(), title=rid)
-            save_figure(ax.figure, out / f"{rid}_heatmap.png")
-            shares = dict(zip(st["region"], st["dwell_share"], strict=True))
-            fig = plot_per_region(
-                heatmaps.stacked(heat, atlas), image, atlas.names, atlas=atlas, shares=shares
-            )
-            save_figure(fig, out / f"{rid}_regions.png")
+            if figures:
+                _figures(heat, image, atlas, st, rid, out)
             top = st.loc[st["dwell_share"].idxmax(), "region"] if st["dwell_ms"].sum() > 0 else "-"
             click.echo(f"{rid}: {len(fx)} fixations, most dwell in {top}")
     if any(s != selections[0] for s in selections):
@@ -206,6 +207,20 @@ def heatmap(
         pd.concat(tables, ignore_index=True), out / "region_stats.parquet", meta
     )
     click.echo(f"wrote {len(tables)} heatmap(s) and region_stats.parquet to {out}")
+
+
+def _figures(heat, image, atlas, st, rid: str, out: Path) -> None:  # type: ignore[no-untyped-def]
+    """``<rid>_heatmap.png`` and ``<rid>_regions.png``."""
+    from gazekit import heatmaps
+    from gazekit.plotting import plot_heatmap, plot_per_region, save_figure
+
+    ax = plot_heatmap(heat, image, atlas=atlas, outline=(), title=rid)
+    save_figure(ax.figure, out / f"{rid}_heatmap.png")
+    shares = dict(zip(st["region"], st["dwell_share"], strict=True))
+    fig = plot_per_region(
+        heatmaps.stacked(heat, atlas), image, atlas.names, atlas=atlas, shares=shares
+    )
+    save_figure(fig, out / f"{rid}_regions.png")
 
 
 @click.command("anatomy")

@@ -168,7 +168,8 @@ class GenericReader:
     """Any CSV/TSV with a column map (never auto-detected).
 
     Options: ``column_map`` (``{"t": col, "x": col, "y": col, "pupil": col, "valid": col,
-    "recording": col}``), ``time_unit`` (``s``, ``ms`` (default), ``us``, ``ns``),
+    "recording": col, "image": col, "reader": col}``; the image and reader columns give
+    each recording's ``image_id``/``reader_id``), ``time_unit`` (``s``, ``ms`` (default), ``us``, ``ns``),
     ``frame`` (``screen`` default, or ``image`` with ``image_w_px``/``image_h_px``),
     screen geometry (``screen_w_px``, ``screen_h_px``, ``screen_w_mm``, ``screen_h_mm``,
     ``viewing_distance_mm``), ``delimiter``, ``recording_id``, ``pupil_unit`` (unit of
@@ -229,6 +230,8 @@ class GenericReader:
                 recording_id=str(rid), samples=samples, geometry=geom,
                 corpus=options.get("corpus", "generic"), source_file=str(path), source_format="generic",
                 pupil_unit=options.get("pupil_unit") or ("unknown" if "pupil" in cmap else None),
+                image_id=str(g[cmap["image"]].iloc[0]) if "image" in cmap else None,
+                reader_id=str(g[cmap["reader"]].iloc[0]) if "reader" in cmap else None,
                 sampling_rate_hz=checked_rate(t, options.get("sampling_rate_hz"), source=path), t0=float(t_raw[0]) * _TIME_SCALE[unit],
             ))  # fmt: skip
         return recs

@@ -211,6 +211,11 @@ def read_gazekit_unit(unit: Unit) -> list[Recording]:
     for path in unit.shared:
         rows = shared_rows(path, rec.recording_id)
         frame = rows.to_pandas() if rows.num_rows else None
+        if frame is not None and SHARED_TABLES[Path(path).name] == "events":
+            # only the tracker's events: detected rows of an earlier `gazekit events` run
+            # would otherwise sit beside this run's detection under the same method name
+            frame = frame[frame["source"] == "tracker"].reset_index(drop=True)
+            frame = frame if len(frame) else None
         setattr(rec, SHARED_TABLES[Path(path).name], frame)
     return [rec]
 
