@@ -56,12 +56,21 @@ def _parse_map(value: str | None) -> dict[str, str] | None:
     help="Generic format: unit of the time column.",
 )
 @click.option(
+    "--pupil-unit", default=None, help="Generic format: unit of the pupil column (e.g. mm)."
+)
+@click.option(
+    "--allow-mixed-pupil-units",
+    is_flag=True,
+    help="Keep recordings whose pupil unit differs from the others' (refused by default).",
+)
+@click.option(
     "--progress/--no-progress", default=None, help="Progress bar (default: on a terminal)."
 )
 @geometry_options
 def convert(
     inputs: tuple[str, ...], outdir: str, fmt: str | None, overwrite: bool, jobs: int,
-    fail_fast: bool, column_map: str | None, time_unit: str | None, progress: bool | None,
+    fail_fast: bool, column_map: str | None, time_unit: str | None, pupil_unit: str | None,
+    allow_mixed_pupil_units: bool, progress: bool | None,
     screen_px: str | None, screen_mm: str | None, distance_mm: float | None,
 ) -> None:  # fmt: skip
     """Convert raw recordings (files or corpus folders) into a validated Parquet dataset.
@@ -76,11 +85,13 @@ def convert(
         options["column_map"] = cmap
     if time_unit:
         options["time_unit"] = time_unit
+    if pupil_unit:
+        options["pupil_unit"] = pupil_unit
     options.update(geometry_kwargs(screen_px, screen_mm, distance_mm))
     show = sys.stderr.isatty() if progress is None else progress
     result = run(
         list(inputs), outdir, fmt=fmt, overwrite=overwrite, jobs=jobs, fail_fast=fail_fast,
-        progress=show, **options,
+        progress=show, allow_mixed_pupil_units=allow_mixed_pupil_units, **options,
     )  # fmt: skip
     for _path, error in result.failures:
         click.echo(f"failed: {error}", err=True)
@@ -105,6 +116,10 @@ def info(path: str, recording: str | None, as_json: bool) -> None:
 
     p = Path(path)
     files: list[Path]
+    if p.is_file() and read_metadata(p).get("schema") != "samples":
+        _info_table(p, as_json)
+        return
+    choices: dict[str, object] = {}
     if p.is_dir():
         if not is_dataset_dir(p):
             raise click.UsageError(f"{p} is not a gazekit dataset directory")
@@ -116,6 +131,7 @@ def info(path: str, recording: str | None, as_json: bool) -> None:
             if f.is_file():
                 t = read_frame(f, kind)
                 counts[kind] = t["recording_id"].value_counts().to_dict()
+        choices = _dataset_choices(p)
     else:
         files, counts = [p], {}
     out = []
@@ -129,11 +145,63 @@ def info(path: str, recording: str | None, as_json: bool) -> None:
             rows[kind] = int(c.get(rid, 0))
         out.append({"file": str(f), "metadata": meta, "rows": rows})
     if as_json:
-        click.echo(json.dumps(out, indent=2, default=str))
+        click.echo(json.dumps({"choices": choices, "recordings": out} if choices else out,
+                              indent=2, default=str))  # fmt: skip
         return
+    for name, value in choices.items():
+        click.echo(f"{name}: {value}")
     for item in out:
         click.echo(item["file"])
         for k, v in item["metadata"].items():
             if k != "extra":
                 click.echo(f"  {k:22s} {v}")
         click.echo("  rows: " + ", ".join(f"{k} {v}" for k, v in item["rows"].items()))
+
+
+def _dataset_choices(root: Path) -> dict[str, object]:
+    """What a dataset's derived numbers were computed from: event sources/methods, the
+    detectors' parameters, and the selection of its intent labels."""
+    from gazekit.io.parquet import read_frame, read_metadata
+
+    out: dict[str, object] = {}
+    ev = root / "events.parquet"
+    if ev.is_file():
+        t = read_frame(ev, "events")
+        fx = t[t["event"] == "fixation"]
+        kinds = fx.groupby(["source", "method", "eye"], dropna=False).size()
+        out["fixation sources"] = (
+            ", ".join(f"{s}/{m} ({e}) {n}" for (s, m, e), n in kinds.items())
+            or "none (run `gazekit events`)"
+        )
+        detectors = read_metadata(ev).get("detectors") or {}
+        for method, params in detectors.items():
+            out[f"detector {method}"] = params
+    rec = root / "recordings.parquet"
+    if rec.is_file():
+        r = read_frame(rec, "recordings")
+        for col in ("sampling_rate_hz", "frame", "pupil_unit"):
+            if col in r:
+                vals = r[col].astype(str).value_counts()
+                out[col] = ", ".join(f"{v} ({n})" for v, n in vals.items())
+    lab = root / "intent_labels.parquet"
+    if lab.is_file():
+        meta = read_metadata(lab)
+        out["intent labels"] = {"regime": meta.get("regime"), "selection": meta.get("selection")}
+    return out
+
+
+def _info_table(path: Path, as_json: bool) -> None:
+    """Metadata and row count of a gazekit table other than samples (events, region_stats,
+    intent_labels ...): the choices that produced its numbers."""
+    import pyarrow.parquet as pq
+
+    from gazekit.io.parquet import read_metadata
+
+    meta = read_metadata(path)
+    rows = pq.ParquetFile(path).metadata.num_rows
+    if as_json:
+        click.echo(json.dumps({"file": str(path), "metadata": meta, "rows": rows}, indent=2))
+        return
+    click.echo(f"{path} ({meta.get('schema')} table, {rows} rows)")
+    for k, v in meta.items():
+        click.echo(f"  {k:22s} {v}")

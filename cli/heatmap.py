@@ -91,6 +91,21 @@ def _read_events(path: str):  # type: ignore[no-untyped-def]
     "--weight", type=click.Choice(["duration", "count"]), default="duration", show_default=True
 )
 @click.option("--downsample", type=int, default=1, show_default=True)
+@click.option(
+    "--source",
+    type=click.Choice(["auto", "detected", "tracker"]),
+    default="auto",
+    show_default=True,
+    help="Fixations to use (auto: detected if the table has any, else the tracker's).",
+)
+@click.option("--method", default=None, help="Detector/tracker name when the source has several.")
+@click.option("--eye", default=None, help="left, right or both, when the events hold several.")
+@click.option(
+    "--figures/--no-figures",
+    default=True,
+    show_default=True,
+    help="Draw the PNG figures (the NPZ arrays and region_stats.parquet are always written).",
+)
 @click.option("-o", "--out", "outdir", type=click.Path(file_okay=False), required=True)
 def heatmap(
     events,
@@ -103,18 +118,22 @@ def heatmap(
     px_per_deg,
     weight,
     downsample,
+    source,
+    method,
+    eye,
+    figures,
     outdir,
 ) -> None:  # type: ignore[no-untyped-def]
     """Heatmaps, per-region maps (PNG + NPZ) and region_stats.parquet from EVENTS tables.
 
     EVENTS are events tables (Parquet or CSV with x_px, y_px, onset_ms, duration_ms); for
     a dataset's DIR/events.parquet the image, atlas and geometry of each recording are
-    found in DIR.
+    found in DIR. Exactly one fixation source, method and eye is used (see --source).
     """
     import pandas as pd
 
     from gazekit import heatmaps
-    from gazekit.plotting import plot_heatmap, plot_per_region, save_figure
+    from gazekit.io.selection import select_events
 
     fixed_image = _read_image(Path(image_path)) if image_path else None
     fixed_shape = None
@@ -125,6 +144,7 @@ def heatmap(
     out = Path(outdir)
     out.mkdir(parents=True, exist_ok=True)
     tables = []
+    selections = []
     for path in dict.fromkeys(events):  # a file given twice is read once
         root = Path(path).parent
         info = (
@@ -133,6 +153,9 @@ def heatmap(
             else {}
         )
         df = _read_events(path)
+        df, sel = select_events(df, source, method, eye, require=True)
+        selections.append(sel.to_dict())
+        click.echo(f"{path}: fixations from {sel.describe()}")
         groups = (
             df.groupby("recording_id", sort=True)
             if "recording_id" in df.columns
@@ -180,17 +203,40 @@ def heatmap(
             tables.append(st)
             stem = id_filename(rid, "recording_id")
             heatmaps.save_heatmaps(out / f"{stem}.npz", heat, atlas)
-            ax = plot_heatmap(heat, image, atlas=atlas, outline=(), title=rid)
-            save_figure(ax.figure, out / f"{stem}_heatmap.png")
-            shares = dict(zip(st["region"], st["dwell_share"], strict=True))
-            fig = plot_per_region(
-                heatmaps.stacked(heat, atlas), image, atlas.names, atlas=atlas, shares=shares
-            )
-            save_figure(fig, out / f"{stem}_regions.png")
+            if figures:
+                _figures(heat, image, atlas, st, rid, out / stem)
             top = st.loc[st["dwell_share"].idxmax(), "region"] if st["dwell_ms"].sum() > 0 else "-"
             click.echo(f"{rid}: {len(fx)} fixations, most dwell in {top}")
-    heatmaps.write_region_stats(pd.concat(tables, ignore_index=True), out / "region_stats.parquet")
+    if any(s != selections[0] for s in selections):
+        raise click.UsageError(
+            f"the EVENTS tables differ in fixation source/method/eye ({selections}); pass "
+            "--source/--method/--eye so that one kind is used"
+        )
+    meta = {
+        "selection": selections[0],
+        "weight": weight,
+        "sigma": sigma,
+        "sigma_unit": sigma_unit,
+        "downsample": downsample,
+    }
+    heatmaps.write_region_stats(
+        pd.concat(tables, ignore_index=True), out / "region_stats.parquet", meta
+    )
     click.echo(f"wrote {len(tables)} heatmap(s) and region_stats.parquet to {out}")
+
+
+def _figures(heat, image, atlas, st, rid: str, stem: Path) -> None:  # type: ignore[no-untyped-def]
+    """``<stem>_heatmap.png`` and ``<stem>_regions.png`` (``stem`` from the encoded id)."""
+    from gazekit import heatmaps
+    from gazekit.plotting import plot_heatmap, plot_per_region, save_figure
+
+    ax = plot_heatmap(heat, image, atlas=atlas, outline=(), title=rid)
+    save_figure(ax.figure, stem.parent / f"{stem.name}_heatmap.png")
+    shares = dict(zip(st["region"], st["dwell_share"], strict=True))
+    fig = plot_per_region(
+        heatmaps.stacked(heat, atlas), image, atlas.names, atlas=atlas, shares=shares
+    )
+    save_figure(fig, stem.parent / f"{stem.name}_regions.png")
 
 
 @click.command("anatomy")

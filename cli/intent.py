@@ -21,7 +21,17 @@ import click
     type=click.Choice(["auto", "detected", "tracker"]),
     default="auto",
     show_default=True,
-    help="Fixations to label (auto: detected if present, else tracker).",
+    help="Fixations to label (auto: detected if the dataset has any, else tracker).",
+)
+@click.option(
+    "--method",
+    default=None,
+    help="Detector or tracker name, needed when the source holds several (e.g. ivt, idt).",
+)
+@click.option(
+    "--eye",
+    default=None,
+    help="left, right or both, needed when the events hold several eyes.",
 )
 @click.option(
     "-o",
@@ -74,6 +84,8 @@ def intent(
     inputs,
     regime,
     source,
+    method,
+    eye,
     output,
     lag_before,
     lag_after,
@@ -99,15 +111,28 @@ def intent(
     )
     if output is None and len(inputs) > 1:
         raise click.UsageError("-o/--output is required with several inputs")
-    frames = [label_dataset(p, regime, source=source, params=params) for p in inputs]
+    frames = [
+        label_dataset(p, regime, source=source, method=method, eye=eye, params=params)
+        for p in inputs
+    ]
+    selections = [f.attrs["gazekit"]["selection"] for f in frames]
+    if any(s != selections[0] for s in selections):
+        raise click.UsageError(
+            f"the inputs' events differ in source/method/eye ({selections}); pass "
+            "--source/--method/--eye so that one kind is labelled"
+        )
     df = pd.concat(frames, ignore_index=True)
     out = Path(output) if output else Path(inputs[0]) / "intent_labels.parquet"
-    write_table(df, out, "intent_labels", {"regime": regime, "source": source})
+    write_table(df, out, "intent_labels", {"regime": regime, "selection": selections[0]})
     summary = summarize(df)
     if as_json:
-        click.echo(json.dumps(summary, indent=2))
+        click.echo(json.dumps({**summary, "selection": selections[0]}, indent=2))
         return
-    click.echo(f"wrote {out}: {summary['fixations']} fixations, regime {regime}")
+    sel = selections[0]
+    click.echo(
+        f"wrote {out}: {summary['fixations']} fixations ({sel['source']}/{sel['method']}, "
+        f"eye {sel['eye']}), regime {regime}"
+    )
     click.echo(f"labelled: {summary['labelled_fraction']:.1%}")
     for name, n in summary["label_counts"].items():
         dwell = summary["dwell_ms"][name] / 1000.0

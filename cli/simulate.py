@@ -54,6 +54,11 @@ import click
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Root random seed.")
 @click.option(
+    "--overwrite",
+    is_flag=True,
+    help="Replace an earlier simulation in OUTPUT (its files are removed first).",
+)
+@click.option(
     "--image-size",
     type=click.IntRange(min=64),
     default=1024,
@@ -80,6 +85,7 @@ def simulate(
     outdir: str,
     fmt: str,
     seed: int,
+    overwrite: bool,
     image_size: int,
     n_findings: int | None,
     min_duration_s: float | None,
@@ -87,10 +93,13 @@ def simulate(
     """Generate synthetic chest X-ray reading sessions with ground truth.
 
     Writes images/<image_id>.png, anatomy/<image_id>.npz, truth/fixations.parquet and the
-    recordings in the chosen format under OUTPUT.
+    recordings in the chosen format under OUTPUT, which must be empty (or, with
+    --overwrite, an earlier simulation, removed first).
     """
     from gazekit.synthetic import simulate_corpus
-    from gazekit.synthetic.export import write_sessions
+    from gazekit.synthetic.export import prepare_output, write_sessions
+
+    prepare_output(outdir, overwrite)
 
     params = {
         "n_images": n_images,

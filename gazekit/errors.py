@@ -59,3 +59,11 @@ class SchemaError(InputError):
 
 class GeometryError(GazekitError):
     """Screen geometry needed for visual degrees is missing or invalid."""
+
+
+class GazekitWarning(UserWarning):
+    """The data disagree with what was declared or requested, and gazekit chose a side.
+
+    Raised for a declared sampling rate the timestamps contradict, or recordings left
+    out of a selection; the message says which value was used.
+    """

@@ -35,6 +35,12 @@ class Recording:
         Source clock time (ms) of ``t_ms == 0``, kept for traceability.
     extra : dict
         Further provenance (stored in Parquet metadata).
+    pupil_unit : str or None
+        Unit of the ``pupil`` columns as the source reports them (``mm`` diameter,
+        ``arbitrary`` EyeLink area/diameter units, ``normalised area``, ...); ``unknown``
+        when the source does not say; None when the recording has no pupil values.
+        Readers fill it (an ``extra["pupil_unit"]`` entry is moved here); it goes into
+        the ``recordings`` table, so datasets in different units are not pooled.
     """
 
     recording_id: str
@@ -51,6 +57,14 @@ class Recording:
     findings: pd.DataFrame | None = None
     t0: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
+    pupil_unit: str | None = None
+
+    def __post_init__(self) -> None:
+        unit = self.extra.get("pupil_unit")
+        if unit is not None:
+            self.extra = {k: v for k, v in self.extra.items() if k != "pupil_unit"}
+            if self.pupil_unit is None:
+                self.pupil_unit = str(unit)
 
     def metadata(self) -> dict[str, Any]:
         """One row of the ``recordings`` table, as a dict."""
@@ -65,6 +79,7 @@ class Recording:
             "sampling_rate_hz": self.sampling_rate_hz,
             "n_samples": len(self.samples),
             "duration_ms": float(t[-1] - t[0]) if len(t) else 0.0,
+            "pupil_unit": self.pupil_unit,
         }
         row.update(self.geometry.to_dict())
         return row
@@ -88,4 +103,5 @@ class Recording:
             reader_id=meta.get("reader_id"),
             t0=meta.get("t0_source_ms", 0.0),
             extra=meta.get("extra") or {},
+            pupil_unit=meta.get("pupil_unit"),
         )

@@ -23,7 +23,8 @@ def run(*args):
 def test_convert_every_fixture_format_then_info(tmp_path, data_file):
     out = tmp_path / "ds"
     res = run("convert", data_file("asc"), data_file("egd"), data_file("reflacx"),
-              data_file("tobii/prolab_export.tsv"), "-o", out)  # fmt: skip
+              data_file("tobii/prolab_export.tsv"), "-o", out,
+              "--allow-mixed-pupil-units")  # fmt: skip
     assert res.exit_code == 0, res.output
     assert "6 recordings" in res.output
     recs = read_frame(out / "recordings.parquet", "recordings")

@@ -11,6 +11,7 @@ pytest.importorskip("torch")
 from gazekit.errors import InputError
 from gazekit.models import FINDINGS, load_corpus
 from gazekit.models.baselines import CentreBias, DensitySampler, nearest_region_scores
+from gazekit.models.data import example_digest
 from gazekit.models.evaluate import _test_examples, margins
 
 
@@ -65,8 +66,33 @@ def test_disjoint_split_returns_only_test_recordings(corpus):
     images = sorted({e.image_id for e in corpus.examples})
     train = [e.recording_id for e in corpus.examples if e.image_id != images[-1]]
     test = [e.recording_id for e in corpus.examples if e.image_id == images[-1]]
-    ck = {"split": {"train": train, "val": [], "test": test}}
+    digests = {e.recording_id: example_digest(e) for e in corpus.examples}
+    ck = {"split": {"train": train, "val": [], "test": test, "digests": digests}}
     assert sorted(e.recording_id for e in _test_examples(corpus, ck)) == sorted(test)
+
+
+def test_other_data_under_the_training_recording_ids_is_refused(corpus):
+    import dataclasses
+
+    images = sorted({e.image_id for e in corpus.examples})
+    train = [e.recording_id for e in corpus.examples if e.image_id != images[-1]]
+    test = [e.recording_id for e in corpus.examples if e.image_id == images[-1]]
+    digests = {e.recording_id: example_digest(e) for e in corpus.examples}
+    ck = {"split": {"train": train, "val": [], "test": test, "digests": digests}}
+    other = [
+        dataclasses.replace(e, xy=e.xy[::-1].copy()) if e.recording_id in test else e
+        for e in corpus.examples
+    ]
+    with pytest.raises(InputError, match="differ from the data the checkpoint was trained"):
+        _test_examples(dataclasses.replace(corpus, examples=other), ck)
+
+
+def test_checkpoint_without_a_data_fingerprint_is_refused(corpus):
+    images = sorted({e.image_id for e in corpus.examples})
+    train = [e.recording_id for e in corpus.examples if e.image_id != images[-1]]
+    test = [e.recording_id for e in corpus.examples if e.image_id == images[-1]]
+    with pytest.raises(InputError, match="no fingerprint"):
+        _test_examples(corpus, {"split": {"train": train, "val": [], "test": test}})
 
 
 def test_margins_are_transformer_minus_baseline_absolute_and_relative():

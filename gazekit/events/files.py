@@ -45,7 +45,12 @@ class Item:
         meta = read_metadata(self.path)
         if "recording_id" not in meta:
             raise InputError("samples file has no recording provenance", path=self.path)
-        return Recording.from_provenance(read_frame(self.path, "samples"), meta)
+        from gazekit.io.dataset_dir import samples_without_key
+
+        samples = samples_without_key(
+            read_frame(self.path, "samples"), meta["recording_id"], self.path
+        )
+        return Recording.from_provenance(samples, meta)
 
 
 def expand_inputs(paths: Sequence[str | os.PathLike[str]]) -> list[Item]:

@@ -46,6 +46,7 @@ from gazekit.errors import GeometryError, InputError
 from gazekit.events import _kernels
 from gazekit.events.base import Signal
 from gazekit.geometry import Geometry
+from gazekit.io.base import checked_rate
 from gazekit.recording import Recording
 
 log = logging.getLogger(__name__)
@@ -402,7 +403,9 @@ def prepare(
     geometry : Geometry, optional
         Overrides the recording's geometry.
     sampling_rate_hz : float, optional
-        Nominal rate; default the recording's, else 1000 / median Δt.
+        Nominal rate; default the recording's, else 1000 / median Δt. A declared rate
+        the timestamps contradict is replaced by the measured one, with a warning
+        (:func:`gazekit.io.base.checked_rate`).
     sg_window_ms : float
         Savitzky–Golay window (ms; ≥ 3 samples, odd). 20 ms: long enough to average
         1000 Hz noise, short enough to keep a 20 ms saccade's peak.
@@ -453,10 +456,8 @@ def prepare(
     if "pupil" in df.columns:
         pupil = df["pupil"].to_numpy(dtype=np.float64, na_value=np.nan)
     geom = geometry if geometry is not None else getattr(data, "geometry", None)
-    rate = sampling_rate_hz or getattr(data, "sampling_rate_hz", None)
-    dt = _median_dt(t) if not rate else 1000.0 / float(rate)
-    if not rate:
-        rate = 1000.0 / dt
+    rate = checked_rate(t, sampling_rate_hz or getattr(data, "sampling_rate_hz", None), source=path)
+    dt = 1000.0 / rate if rate else math.nan
     if dt <= 0 or not math.isfinite(dt):
         raise InputError(f"cannot infer the sampling period (median Δt {dt})", path=path)
     blink = detect_blinks(

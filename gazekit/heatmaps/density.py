@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from gazekit.errors import InputError
+from gazekit.io.selection import check_single_selection
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,8 @@ def fixation_arrays(
     fixations : DataFrame
         ``x_px``, ``y_px`` (image frame) and, for duration weights, ``duration_ms``
         (or ``onset_ms``/``offset_ms``). An ``event`` column, when present, keeps only
-        ``fixation`` rows.
+        ``fixation`` rows; the rows must be of one source, method and eye (choose them
+        with :func:`gazekit.io.selection.select_events`).
     weight : {"duration", "count"}
 
     Returns
@@ -48,6 +50,7 @@ def fixation_arrays(
     """
     if weight not in WEIGHTS:
         raise InputError(f"weight must be one of {WEIGHTS}, got {weight!r}")
+    check_single_selection(fixations)
     if "event" in fixations.columns:
         fixations = fixations[fixations["event"] == "fixation"]
     for c in ("x_px", "y_px"):

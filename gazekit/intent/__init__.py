@@ -1,6 +1,6 @@
 """Diagnostic-intention labels for fixations (RadGazeIntent regimes) and vocabularies."""
 
-from gazekit.intent.corpus import label_dataset, pick_fixations
+from gazekit.intent.corpus import label_dataset
 from gazekit.intent.labellers import (
     REGIMES,
     IntentParams,
@@ -37,7 +37,6 @@ __all__ = [
     "labellers",
     "mentioned_findings",
     "phrases_from_words",
-    "pick_fixations",
     "summarize",
     "to_gazeintent",
     "to_multihot",

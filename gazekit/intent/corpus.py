@@ -12,10 +12,9 @@ from gazekit.errors import InputError
 from gazekit.geometry import Geometry
 from gazekit.intent.labellers import IntentParams, label_fixations
 from gazekit.io.parquet import read_frame, write_table
+from gazekit.io.selection import select_events
 
 log = logging.getLogger(__name__)
-
-SOURCES = ("auto", "detected", "tracker")
 
 
 def _read(path: Path, kind: str, required: bool = True) -> pd.DataFrame | None:
@@ -27,29 +26,13 @@ def _read(path: Path, kind: str, required: bool = True) -> pd.DataFrame | None:
     return read_frame(f, kind)
 
 
-def pick_fixations(events: pd.DataFrame, source: str = "auto") -> pd.DataFrame:
-    """Fixation rows of one source: ``auto`` prefers detected, else tracker, per recording."""
-    if source not in SOURCES:
-        raise InputError(f"source must be one of {SOURCES}, got {source!r}")
-    fx = events[events["event"] == "fixation"]
-    if source != "auto":
-        return fx[fx["source"] == source]
-    parts = []
-    for _, g in fx.groupby("recording_id", sort=False):
-        det = g[g["source"] == "detected"]
-        if len(det) and det["method"].nunique() > 1:
-            m = sorted(det["method"].dropna().unique())[0]
-            log.info("several detectors in %s: using %s", g["recording_id"].iloc[0], m)
-            det = det[det["method"] == m]
-        parts.append(det if len(det) else g[g["source"] == "tracker"])
-    return pd.concat(parts, ignore_index=True) if parts else fx
-
-
 def label_dataset(
     path: str | os.PathLike[str],
     regime: str = "radseq",
     *,
     source: str = "auto",
+    method: str | None = None,
+    eye: str | None = None,
     params: IntentParams | None = None,
     output: str | os.PathLike[str] | None = None,
 ) -> pd.DataFrame:
@@ -62,7 +45,10 @@ def label_dataset(
     regime : str
         Labeller name (see :data:`gazekit.intent.labellers`).
     source : {"auto", "detected", "tracker"}
-        Fixations to label; ``auto`` prefers detected ones per recording.
+        Fixations to label; ``auto`` takes detected ones if the dataset has any, else
+        the tracker's (see :mod:`gazekit.io.selection`).
+    method, eye : str, optional
+        Detector/tracker name and eye, needed when the source holds several.
     params : IntentParams, optional
     output : path, optional
         Where to write the ``intent_labels`` table (Parquet, atomic).
@@ -70,14 +56,21 @@ def label_dataset(
     Returns
     -------
     DataFrame
-        ``intent_labels`` rows of all recordings.
+        ``intent_labels`` rows of all recordings; ``attrs["gazekit"]["selection"]`` is
+        the source, method and eye labelled.
+
+    Raises
+    ------
+    InputError
+        No fixations in the dataset (run ``gazekit events`` first), an ambiguous
+        source/method/eye, or a recording the labeller refuses.
     """
     path = Path(path)
     events = _read(path, "events")
     recs = _read(path, "recordings")
     trans = _read(path, "transcripts", required=False)
     finds = _read(path, "findings", required=False)
-    fix = pick_fixations(events, source)  # type: ignore[arg-type]
+    fix, sel = select_events(events, source, method, eye, require=True)
     out = []
     for row in recs.to_dict("records"):  # type: ignore[union-attr]
         rid = row["recording_id"]
@@ -96,6 +89,8 @@ def label_dataset(
     df = pd.concat(out, ignore_index=True) if out else None
     if df is None:
         raise InputError("dataset has no recordings", path=path)
+    meta = {"regime": regime, "selection": sel.to_dict()}
     if output is not None:
-        write_table(df, output, "intent_labels", {"regime": regime, "source": source})
+        write_table(df, output, "intent_labels", meta)
+    df.attrs["gazekit"] = meta
     return df

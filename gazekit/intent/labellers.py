@@ -49,7 +49,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from gazekit import vocab
+from gazekit import schemas, vocab
 from gazekit.errors import GazekitError, InputError
 from gazekit.geometry import Geometry
 from gazekit.registry import Registry
@@ -561,6 +561,9 @@ def label_fixations(
         raise GazekitError(
             f"labeller {regime!r} produced labels outside the vocabulary: {sorted(bad)}"
         )
+    if out.empty:
+        # typed columns (list<string> labels), so an empty result stays a valid table
+        out = schemas.get("intent_labels").arrow_schema(list(out.columns)).empty_table().to_pandas()
     return out
 
 

@@ -267,6 +267,7 @@ def convert(
     jobs: int = 1,
     fail_fast: bool = False,
     progress: bool = False,
+    allow_mixed_pupil_units: bool = False,
     **reader_options: Any,
 ) -> ConvertResult:
     """Convert raw recordings into a gazekit dataset directory.
@@ -287,6 +288,10 @@ def convert(
         Raise on the first failing input instead of recording it and going on.
     progress : bool
         Show a progress bar (tqdm) on stderr.
+    allow_mixed_pupil_units : bool
+        Keep recordings whose pupil unit differs from the first recording's (each
+        recording's unit is in the ``recordings`` table). By default such a recording
+        is refused (a failure), so mm, areas and arbitrary units are not pooled.
     **reader_options
         Passed to the readers (screen geometry, ``column_map``, ``time_unit``, ...).
 
@@ -328,7 +333,10 @@ def convert(
         stage = _sibling(out, STAGING)
         stage.mkdir(mode=0o777)
         try:
-            result = _convert_into(stage, paths, fmt, jobs, fail_fast, progress, reader_options)
+            result = _convert_into(
+                stage, paths, fmt, jobs, fail_fast, progress, allow_mixed_pupil_units,
+                reader_options,
+            )  # fmt: skip
         except BaseException:
             shutil.rmtree(stage, ignore_errors=True)
             raise
@@ -344,6 +352,7 @@ def _convert_into(
     jobs: int,
     fail_fast: bool,
     progress: bool,
+    allow_mixed_pupil_units: bool,
     reader_options: dict[str, Any],
 ) -> ConvertResult:
     result = ConvertResult(outdir=out)
@@ -365,8 +374,12 @@ def _convert_into(
                 result.failures.append((str(path), error))
                 continue
             for rec in recs or []:
+                msg = None
                 if rec.recording_id in result.recordings:
                     msg = f"recording id {rec.recording_id!r} appears twice"
+                elif not allow_mixed_pupil_units:
+                    msg = _unit_conflict(rec, kept)
+                if msg is not None:
                     if fail_fast:
                         raise InputError(msg, path=path)
                     result.failures.append((str(path), msg))
@@ -388,6 +401,20 @@ def _convert_into(
     # manifest.json is written last: a staging directory with it is complete
     write_dataset_tables(rows, kept, out, params, created_by="gazekit convert", extra=extra)
     return result
+
+
+def _unit_conflict(rec: Recording, kept: list[Recording]) -> str | None:
+    """Why ``rec`` cannot join ``kept`` (pupil in another unit), or None."""
+    if rec.pupil_unit is None:
+        return None
+    other = next((k for k in kept if k.pupil_unit is not None), None)
+    if other is not None and other.pupil_unit != rec.pupil_unit:
+        return (
+            f"recording {rec.recording_id!r} has pupil size in {rec.pupil_unit!r}, "
+            f"{other.recording_id!r} in {other.pupil_unit!r}: pooling them would mix units; "
+            "convert them into separate datasets (or pass --allow-mixed-pupil-units)"
+        )
+    return None
 
 
 def _without_samples(rec: Recording) -> Recording:

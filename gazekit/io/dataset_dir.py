@@ -18,6 +18,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from gazekit import schemas
@@ -37,10 +38,56 @@ def concat_tables(frames: list[pd.DataFrame | None], kind: str) -> pd.DataFrame 
 
 
 def write_samples_file(rec: Recording, out: Path) -> dict[str, Any]:
-    """Write one recording's samples file; return its ``recordings`` table row."""
-    name = f"{id_filename(rec.recording_id, 'recording_id')}.parquet"
-    write_table(rec.samples, out / "samples" / name, "samples", rec.provenance())
+    """Write one recording's samples file; return its ``recordings`` table row.
+
+    The file carries a ``recording_id`` column (dictionary-encoded by Parquet, a few
+    bytes for the whole file), so its rows keep their key when many samples files are
+    read as one table by pandas, polars, DuckDB or Dask.
+
+    Parameters
+    ----------
+    rec : Recording
+    out : Path
+        Dataset directory; the file is ``out/samples/<encoded recording_id>.parquet``
+        (:func:`gazekit.io.layout.id_filename`).
+
+    Returns
+    -------
+    dict
+        The recording's ``recordings`` row.
+    """
+    import pyarrow as pa
+
+    path = out / "samples" / f"{id_filename(rec.recording_id, 'recording_id')}.parquet"
+    table = schemas.get("samples").conform(
+        rec.samples.drop(columns=["recording_id"], errors="ignore"), source=str(path)
+    )
+    ids = pa.DictionaryArray.from_arrays(
+        pa.array(np.zeros(table.num_rows, np.int32)), pa.array([str(rec.recording_id)])
+    )
+    write_table(table.append_column("recording_id", ids), path, "samples", rec.provenance())
     return rec.metadata()
+
+
+def samples_without_key(samples: pd.DataFrame, recording_id: str, path: Path) -> pd.DataFrame:
+    """A samples file's rows without its ``recording_id`` column, checked against the file's id.
+
+    Raises
+    ------
+    InputError
+        The column names another recording (a renamed or stale file).
+    """
+    if "recording_id" not in samples.columns:
+        return samples
+    ids = samples["recording_id"].unique()
+    if len(ids) and (len(ids) > 1 or str(ids[0]) != str(recording_id)):
+        raise InputError(
+            f"samples file holds recording(s) {list(map(str, ids[:3]))}, its metadata says "
+            f"{recording_id!r} (renamed or stale file?)",
+            path=path,
+            column="recording_id",
+        )
+    return samples.drop(columns=["recording_id"])
 
 
 def write_dataset_tables(
@@ -122,6 +169,42 @@ def recording_ids(path: str | os.PathLike[str]) -> list[str]:
     return [str(r) for r in read_frame(path / "recordings.parquet", "recordings")["recording_id"]]
 
 
+def samples_files(path: str | os.PathLike[str]) -> list[Path]:
+    """The samples file of every recording in the ``recordings`` table, in its order.
+
+    Raises
+    ------
+    InputError
+        A listed recording has no samples file, or a samples file belongs to no listed
+        recording (left from an earlier run into the same directory); both would
+        otherwise change the numbers without a word.
+    """
+    path = Path(path)
+    ids = recording_ids(path)
+    files = [path / "samples" / f"{id_filename(rid, 'recording_id')}.parquet" for rid in ids]
+    missing = [f for f in files if not f.is_file()]
+    if missing:
+        raise InputError(
+            f"{len(missing)} recording(s) listed in recordings.parquet have no samples file "
+            f"(e.g. {missing[0].name}); restore them or convert the dataset again",
+            path=missing[0],
+        )
+    listed = {f.name for f in files}
+    stray = sorted(
+        f.name
+        for f in (path / "samples").glob("*.parquet")
+        if f.name[0] not in "._" and f.name not in listed
+    )
+    if stray:
+        raise InputError(
+            f"samples file(s) {stray[:3]} belong to no recording in recordings.parquet "
+            "(left from an earlier run?); remove them or write the dataset into an empty "
+            "directory",
+            path=path / "samples" / stray[0],
+        )
+    return files
+
+
 def load_recording(
     path: str | os.PathLike[str],
     recording_id: str,
@@ -144,7 +227,8 @@ def load_recording(
     if not f.is_file():
         raise InputError(f"no samples for recording {recording_id!r}", path=f)
     meta = read_metadata(f)
-    rec = Recording.from_provenance(read_frame(f, "samples"), meta)
+    samples = samples_without_key(read_frame(f, "samples"), meta["recording_id"], f)
+    rec = Recording.from_provenance(samples, meta)
     if tables is None:
         tables = {k: _table(path, k) for k in ("events", "transcripts", "findings")}
 
@@ -167,6 +251,6 @@ def load_recording(
 def open_dir(path: str | os.PathLike[str]) -> list[Recording]:
     """Every recording of a dataset directory (see :func:`load_recording`)."""
     path = Path(path)
-    ids = recording_ids(path)
+    ids = [f.stem for f in samples_files(path)]
     tables = {k: _table(path, k) for k in ("events", "transcripts", "findings")}
     return [load_recording(path, rid, tables=tables) for rid in ids]

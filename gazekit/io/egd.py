@@ -41,7 +41,14 @@ from gazekit import schemas
 from gazekit.errors import InputError
 from gazekit.geometry import Geometry
 from gazekit.io._csv import check_time, read_delimited
-from gazekit.io.base import READERS, WRITERS, events_table, head_text, mean_of_eyes
+from gazekit.io.base import (
+    READERS,
+    WRITERS,
+    checked_rate,
+    events_table,
+    head_text,
+    mean_of_eyes,
+)
 from gazekit.io.layout import safe_child
 from gazekit.io.parquet import atomic_open
 from gazekit.recording import Recording
@@ -293,7 +300,8 @@ def _recording(
     return Recording(
         recording_id=rid, samples=samples, geometry=geom,
         corpus="egd", source_file=str(gaze_path), source_format="egd",
-        sampling_rate_hz=60.0, image_id=dicom, reader_id=reader, events=events,
+        sampling_rate_hz=checked_rate(samples["t_ms"].to_numpy(), 60.0, source=gaze_path),
+        image_id=dicom, reader_id=reader, events=events,
         transcript=_transcript(folder, dicom, rid), findings=None, t0=t0 * 1000.0,
         extra={"session_id": session, "pupil_unit": "mm"},
     )  # fmt: skip

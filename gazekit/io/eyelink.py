@@ -34,7 +34,14 @@ from gazekit import schemas
 from gazekit.errors import InputError
 from gazekit.geometry import Geometry
 from gazekit.io._csv import check_time, read_bytes
-from gazekit.io.base import READERS, WRITERS, events_table, head_text, mean_of_eyes
+from gazekit.io.base import (
+    READERS,
+    WRITERS,
+    checked_rate,
+    events_table,
+    head_text,
+    mean_of_eyes,
+)
 from gazekit.io.layout import safe_child
 from gazekit.io.parquet import atomic_open
 from gazekit.recording import Recording
@@ -307,7 +314,8 @@ class ASCReader:
         check_time(t_src, path, "time", first_line=first_line)
         t0 = float(t_src[0])
         geom = _geometry(h, options)
-        dt = 1000.0 / float(h["rate"])
+        rate = checked_rate(t_src - t0, float(h["rate"]), source=path)
+        dt = 1000.0 / rate
         cols: dict[str, np.ndarray] = {"t_ms": t_src - t0}
         del t_src
         eyes = []
@@ -357,7 +365,7 @@ class ASCReader:
                 corpus=options.get("corpus", "eyelink"),
                 source_file=str(path),
                 source_format="asc",
-                sampling_rate_hz=float(h["rate"]),
+                sampling_rate_hz=rate,
                 image_id=v.get("image_id"),
                 reader_id=v.get("reader_id"),
                 events=events,

@@ -40,7 +40,7 @@ from gazekit import schemas
 from gazekit.errors import InputError
 from gazekit.geometry import Geometry
 from gazekit.io._csv import check_time, read_delimited
-from gazekit.io.base import READERS, WRITERS, events_table
+from gazekit.io.base import READERS, WRITERS, checked_rate, events_table
 from gazekit.io.layout import safe_child
 from gazekit.io.parquet import atomic_open
 from gazekit.recording import Recording
@@ -203,7 +203,8 @@ def _read_one(d: Path, meta: dict[str, Any], options: dict[str, Any]) -> Recordi
             extra["chest_box"] = [float(box[c].iloc[0]) for c in ("xmin", "ymin", "xmax", "ymax")]
     return Recording(
         recording_id=rid, samples=samples, geometry=geom,
-        corpus="reflacx", source_file=str(gpath), source_format="reflacx", sampling_rate_hz=1000.0,
+        corpus="reflacx", source_file=str(gpath), source_format="reflacx",
+        sampling_rate_hz=checked_rate((t - t0) * 1000.0, 1000.0, source=gpath),
         image_id=str(meta.get("dicom_id") or options.get("image_id") or rid),
         reader_id=options.get("reader_id") or _reader_of(rid),
         events=events, transcript=transcript, findings=findings, t0=t0 * 1000.0, extra=extra,

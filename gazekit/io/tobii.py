@@ -24,7 +24,7 @@ import pandas as pd
 from gazekit.errors import InputError
 from gazekit.geometry import Geometry
 from gazekit.io._csv import check_time, read_bytes, read_delimited
-from gazekit.io.base import READERS, events_table, head_text, mean_of_eyes
+from gazekit.io.base import READERS, checked_rate, events_table, head_text, mean_of_eyes
 from gazekit.recording import Recording
 
 _TOBII = {
@@ -141,15 +141,9 @@ class TobiiReader:
         return Recording(
             recording_id=rid, samples=samples, geometry=geom,
             corpus=options.get("corpus", "tobii"), source_file=str(path), source_format="tobii",
-            sampling_rate_hz=_rate(t), image_id=str(media.iloc[0]) if len(media) else None,
+            sampling_rate_hz=checked_rate(t, options.get("sampling_rate_hz"), source=path), image_id=str(media.iloc[0]) if len(media) else None,
             reader_id=reader, events=events, t0=float(t_raw[0]) * scale, extra={"pupil_unit": "mm"},
         )  # fmt: skip
-
-
-def _rate(t_ms: np.ndarray) -> float | None:
-    d = np.diff(t_ms)
-    d = d[d > 0]
-    return float(np.round(1000.0 / np.median(d), 1)) if d.size else None
 
 
 def _tobii_fixations(g: pd.DataFrame, t: np.ndarray, rid: str) -> pd.DataFrame | None:
@@ -174,10 +168,13 @@ class GenericReader:
     """Any CSV/TSV with a column map (never auto-detected).
 
     Options: ``column_map`` (``{"t": col, "x": col, "y": col, "pupil": col, "valid": col,
-    "recording": col}``), ``time_unit`` (``s``, ``ms`` (default), ``us``, ``ns``),
+    "recording": col, "image": col, "reader": col}``; the image and reader columns give
+    each recording's ``image_id``/``reader_id``), ``time_unit`` (``s``, ``ms`` (default), ``us``, ``ns``),
     ``frame`` (``screen`` default, or ``image`` with ``image_w_px``/``image_h_px``),
     screen geometry (``screen_w_px``, ``screen_h_px``, ``screen_w_mm``, ``screen_h_mm``,
-    ``viewing_distance_mm``), ``delimiter``, ``recording_id``.
+    ``viewing_distance_mm``), ``delimiter``, ``recording_id``, ``pupil_unit`` (unit of
+    the pupil column, ``unknown`` when not given), ``sampling_rate_hz`` (declared rate,
+    checked against the timestamps).
     """
 
     name = "generic"
@@ -232,7 +229,10 @@ class GenericReader:
             recs.append(Recording(
                 recording_id=str(rid), samples=samples, geometry=geom,
                 corpus=options.get("corpus", "generic"), source_file=str(path), source_format="generic",
-                sampling_rate_hz=_rate(t), t0=float(t_raw[0]) * _TIME_SCALE[unit],
+                pupil_unit=options.get("pupil_unit") or ("unknown" if "pupil" in cmap else None),
+                image_id=str(g[cmap["image"]].iloc[0]) if "image" in cmap else None,
+                reader_id=str(g[cmap["reader"]].iloc[0]) if "reader" in cmap else None,
+                sampling_rate_hz=checked_rate(t, options.get("sampling_rate_hz"), source=path), t0=float(t_raw[0]) * _TIME_SCALE[unit],
             ))  # fmt: skip
         return recs
 

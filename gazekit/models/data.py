@@ -28,6 +28,7 @@ from gazekit.anatomy.regions import REGIONS as _ANATOMY
 from gazekit.errors import InputError
 from gazekit.io.layout import id_filename
 from gazekit.io.parquet import read_frame
+from gazekit.io.selection import select_events
 from gazekit.vocab import GAZEINTENT_FINDINGS
 
 log = logging.getLogger(__name__)
@@ -110,6 +111,7 @@ def load_corpus(
     *,
     regime: str = "radhybrid",
     source: str = "auto",
+    method: str | None = None,
     image_size: int = 128,
     min_fixations: int = 2,
 ) -> Corpus:
@@ -124,7 +126,10 @@ def load_corpus(
         Intent regime; ``intent_labels.parquet`` is used when it holds that regime,
         otherwise labels are computed with :func:`gazekit.intent.label_dataset`.
     source : {"auto", "detected", "tracker"}
-        Fixations to use.
+        Fixations to use (see :mod:`gazekit.io.selection`); a stored
+        ``intent_labels.parquet`` is used only when it was made from this source/method.
+    method : str, optional
+        Detector or tracker name, needed when the source holds several.
     image_size : int
         Side of the square model input (px).
     min_fixations : int
@@ -139,12 +144,15 @@ def load_corpus(
     f = root / "intent_labels.parquet"
     if f.is_file():
         lab = read_frame(f, "intent_labels")
-        if len(lab) and (lab["regime"] == regime).all():
-            labels = lab
+        stored = lab.attrs["gazekit"].get("selection")
+        if len(lab) and (lab["regime"] == regime).all() and stored:
+            events = read_frame(root / "events.parquet", "events")
+            if stored == select_events(events, source, method)[1].to_dict():
+                labels = lab
     if labels is None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", IntentWarning)
-            labels = label_dataset(root, regime, source=source)
+            labels = label_dataset(root, regime, source=source, method=method)
     recs = read_frame(root / "recordings.parquet", "recordings").set_index("recording_id")
     cls = {c: i for i, c in enumerate(FINDINGS)}
     images: dict[str, np.ndarray] = {}
@@ -183,6 +191,60 @@ def load_corpus(
     if not examples:
         raise InputError("no recording with enough labelled fixations", path=root)
     return Corpus(examples, images, shapes, regime, root)
+
+
+def example_digest(example: Example) -> str:
+    """Fingerprint of one example's data (16 hex digits of BLAKE2b).
+
+    Covers the recording, image and reader ids and every per-fixation array (positions,
+    durations, times, regions, intent targets), so a different dataset whose recording
+    ids happen to collide with the training data's gives a different digest.
+
+    Parameters
+    ----------
+    example : Example
+
+    Returns
+    -------
+    str
+    """
+    import hashlib
+
+    h = hashlib.blake2b(digest_size=8)
+    for text in (example.recording_id, example.image_id, example.reader_id):
+        h.update(str(text).encode() + b"\0")
+    for arr in (example.xy, example.dur, example.t, example.region, example.intent):
+        a = np.ascontiguousarray(arr)
+        h.update(str((a.dtype.str, a.shape)).encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
+def check_digests(examples: Sequence[Example], digests: dict[str, str], path: Path | None) -> None:
+    """Refuse examples whose data differ from what a checkpoint recorded for their ids.
+
+    Parameters
+    ----------
+    examples : sequence of Example
+        Examples about to be evaluated.
+    digests : dict
+        ``recording_id -> digest`` stored at training time (:func:`example_digest`).
+    path : Path
+        Dataset directory, for the message.
+
+    Raises
+    ------
+    InputError
+        Naming the first differing recordings.
+    """
+    bad = [e.recording_id for e in examples if digests.get(e.recording_id) != example_digest(e)]
+    if bad:
+        raise InputError(
+            f"{len(bad)} recording(s) differ from the data the checkpoint was trained and split "
+            f"on (e.g. {bad[:3]}): a different dataset or other labels with the same recording "
+            "ids; evaluate on the training dataset, or train again",
+            path=path,
+        )
 
 
 def split_recordings(

@@ -29,7 +29,7 @@ from gazekit.io.parquet import read_frame
 from gazekit.metrics.classification import multilabel_report
 from gazekit.metrics.scanpath import multimatch, scanmatch, sed, semss
 from gazekit.models import baselines
-from gazekit.models.data import FINDINGS, Corpus, Example, load_corpus
+from gazekit.models.data import FINDINGS, Corpus, Example, check_digests, load_corpus
 from gazekit.models.train import TrainConfig, load_checkpoint, to_tensors, train
 
 log = logging.getLogger(__name__)
@@ -77,6 +77,12 @@ def _test_examples(corpus: Corpus, ck: dict[str, Any]) -> list[Example]:
         raise InputError(f"test recordings share images with training: {leak[:3]}")
     if not ex:
         raise InputError("the checkpoint's split has no test or validation recordings here")
+    if "digests" not in split:
+        raise InputError(
+            "the checkpoint records no fingerprint of its training data (written by an older "
+            "gazekit); train again so the test recordings can be checked"
+        )
+    check_digests(ex, split["digests"], corpus.root)
     return ex
 
 
@@ -213,14 +219,14 @@ def _scanpath_scores(
     ref_reg: list[str],
     size: tuple[float, float],
 ) -> dict[str, float]:
-    """Similarity of one predicted to one reference scanpath ((N, 3): x_px, y_px, duration_s)."""
-    mm = multimatch(pred, ref, screen_size=size)
+    """Similarity of one predicted to one reference scanpath ((N, 3): x_px, y_px, duration_ms)."""
+    mm = multimatch(pred, ref, frame_size=size)
     return {
         "mm_vector": mm["vector"], "mm_direction": mm["direction"], "mm_length": mm["length"],
         "mm_position": mm["position"], "mm_duration": mm["duration"],
-        "scanmatch": scanmatch(pred, ref, size=size, bins=(12, 12), temporal_bin_ms=50.0),
-        "sed": sed(pred, ref, size=size, bins=(5, 5)) / max(len(pred), len(ref)),
-        "semss": semss(pred_reg, ref_reg, durations_p=pred[:, 2], durations_q=ref[:, 2]),
+        "scanmatch": scanmatch(pred, ref, frame_size=size, bins=(12, 12), temporal_bin_ms=50.0),
+        "sed": sed(pred, ref, frame_size=size, bins=(5, 5)) / max(len(pred), len(ref)),
+        "semss": semss(pred_reg, ref_reg, durations_ms_p=pred[:, 2], durations_ms_q=ref[:, 2]),
     }  # fmt: skip
 
 
@@ -260,14 +266,14 @@ def evaluate_scanpath(
             p = root / "anatomy" / f"{id_filename(e.image_id, 'image_id')}.npz"
             atlases[e.image_id] = Atlas.load(p, image_id=e.image_id) if p.is_file() else None
         atlas = atlases[e.image_id]
-        ref = np.column_stack([e.xy[:, 0] * w, e.xy[:, 1] * h, np.exp(e.dur) / 1000.0])
+        ref = np.column_stack([e.xy[:, 0] * w, e.xy[:, 1] * h, np.exp(e.dur)])
         ref_reg = _region_names(atlas, ref[:, :2])
 
         def add(
             name: str, xy01: np.ndarray, dur_ms: np.ndarray, ctx=(ref, ref_reg, atlas, w, h, size)
         ) -> None:
             ref_, reg_, atlas_, w_, h_, size_ = ctx
-            pred = np.column_stack([xy01[:, 0] * w_, xy01[:, 1] * h_, dur_ms / 1000.0])
+            pred = np.column_stack([xy01[:, 0] * w_, xy01[:, 1] * h_, dur_ms])
             scores[name].append(
                 _scanpath_scores(pred, ref_, _region_names(atlas_, pred[:, :2]), reg_, size_)
             )

@@ -25,7 +25,14 @@ import torch
 from gazekit._version import __version__
 from gazekit.errors import GazekitError, InputError
 from gazekit.io.parquet import atomic_path
-from gazekit.models.data import Corpus, Example, load_corpus, pad_batch, split_recordings
+from gazekit.models.data import (
+    Corpus,
+    Example,
+    example_digest,
+    load_corpus,
+    pad_batch,
+    split_recordings,
+)
 from gazekit.models.nn import IntentModel, ModelConfig, ScanpathModel
 
 log = logging.getLogger(__name__)
@@ -156,7 +163,7 @@ class RunResult:
     best_val: float
     steps: int
     tokens_per_s: float
-    split: dict[str, list[str]]
+    split: dict[str, Any]
 
 
 def _distributed() -> tuple[int, int]:
@@ -170,7 +177,7 @@ def _distributed() -> tuple[int, int]:
 
 
 def save_checkpoint(path: Path, model: torch.nn.Module, opt: torch.optim.Optimizer, cfg: TrainConfig,
-                    step: int, best_val: float, split: dict[str, list[str]], history: list[dict]) -> Path:  # fmt: skip
+                    step: int, best_val: float, split: dict[str, Any], history: list[dict]) -> Path:  # fmt: skip
     """One versioned dict: weights, optimiser, config, step, RNG states, versions.
 
     Everything in it is a tensor, dict, list, str or number, so it loads with
@@ -187,8 +194,8 @@ def save_checkpoint(path: Path, model: torch.nn.Module, opt: torch.optim.Optimiz
         Optimiser steps done.
     best_val : float
         Lowest validation loss so far.
-    split : dict of str to list of str
-        Recording ids of the train/val/test split.
+    split : dict
+        Recording ids of the train/val/test split (and the training data's fingerprint).
     history : list of dict
         Per-step ``step``/``train_loss``/``lr``/``val_loss``.
 
@@ -408,7 +415,8 @@ def train(
         raise InputError(
             f"too few images/readers for a train/validation split ({len(corpus.examples)} recordings)"
         )
-    split = {"train": tr, "val": va, "test": te}
+    split = {"train": tr, "val": va, "test": te,
+             "digests": {e.recording_id: example_digest(e) for e in corpus.examples}}  # fmt: skip
     by_id = {e.recording_id: e for e in corpus.examples}
     train_ex, val_ex = [by_id[r] for r in tr], [by_id[r] for r in va]
     model = TASKS[cfg.task](cfg.model).to(dev)

@@ -136,7 +136,7 @@ def default_stage_names() -> list[str]:
 
 
 def _fixations(tables: Mapping[str, pd.DataFrame], which: str) -> pd.DataFrame:
-    """Fixation rows of ``which`` source (``auto``: detected if any, else tracker)."""
+    """Fixation rows of one source, method and eye (:func:`gazekit.io.selection.select_events`)."""
     events = _concat([tables.get("events"), tables.get("tracker_events")])
     if events is not None:
         events = events.drop_duplicates(subset=["source", "method", "event", "onset_ms"])
@@ -145,10 +145,9 @@ def _fixations(tables: Mapping[str, pd.DataFrame], which: str) -> pd.DataFrame:
             {"x_px": [], "y_px": [], "onset_ms": [], "offset_ms": [], "duration_ms": []},
             dtype=float,
         )
-    fix = events[events["event"] == "fixation"]
-    if which == "auto":
-        which = "detected" if (fix["source"] == "detected").any() else "tracker"
-    return fix[fix["source"] == which]
+    from gazekit.io.selection import select_events
+
+    return select_events(events, which)[0]
 
 
 @lru_cache(maxsize=64)

@@ -94,8 +94,16 @@ def is_flat_dataset(path: Path) -> bool:
 
 def _flat_units(root: Path, cache: str) -> list[Unit]:
     shared = tuple(str(root / n) for n in SHARED_TABLES if (root / n).is_file())
-    with os.scandir(root / "samples") as it:
-        names = sorted(e.name for e in it if e.name.endswith(".parquet") and e.name[0] not in "._")
+    if (root / "recordings.parquet").is_file():
+        from gazekit.io.dataset_dir import samples_files
+
+        # every listed recording has its file, and no file is left from another run
+        names = sorted(f.name for f in samples_files(root))
+    else:
+        with os.scandir(root / "samples") as it:
+            names = sorted(
+                e.name for e in it if e.name.endswith(".parquet") and e.name[0] not in "._"
+            )
     return [Unit(str(root / "samples" / n), "gazekit", shared, cache=cache) for n in names]
 
 
@@ -322,6 +330,11 @@ def read_gazekit_unit(unit: Unit) -> list[Recording]:
     for path in unit.shared:
         rows = shared_rows(unit, path, rec.recording_id)
         frame = rows.to_pandas() if rows.num_rows else None
+        if frame is not None and SHARED_TABLES[Path(path).name] == "events":
+            # only the tracker's events: detected rows of an earlier `gazekit events` run
+            # would otherwise sit beside this run's detection under the same method name
+            frame = frame[frame["source"] == "tracker"].reset_index(drop=True)
+            frame = frame if len(frame) else None
         setattr(rec, SHARED_TABLES[Path(path).name], frame)
     return [rec]
 

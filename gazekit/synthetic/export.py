@@ -87,6 +87,49 @@ def _write_truth(truth: list[pd.DataFrame], out: Path, parameters: dict[str, Any
     )
 
 
+def prepare_output(outdir: str | os.PathLike[str], overwrite: bool = False) -> Path:
+    """Make ``outdir`` ready for a fresh simulation: absent, empty, or cleared.
+
+    A directory that already holds files is refused unless ``overwrite``; then it is
+    emptied first, so no recording of an earlier run is left beside the new ones (a
+    later ``convert`` or ``pipeline`` would process them as if they were part of it).
+    Only a directory an earlier simulation wrote (``truth/fixations.parquet``) is
+    emptied; anything else is refused even with ``overwrite``.
+
+    Parameters
+    ----------
+    outdir : path-like
+    overwrite : bool
+
+    Returns
+    -------
+    Path
+
+    Raises
+    ------
+    GazekitError
+        The directory is not empty and ``overwrite`` is off, or it is not a simulation's.
+    """
+    import shutil
+
+    out = Path(outdir)
+    if not out.exists() or not any(out.iterdir()):
+        return out
+    if not overwrite:
+        raise GazekitError(f"{out}: output directory is not empty; pass --overwrite to replace it")
+    if not (out / "truth" / "fixations.parquet").is_file():
+        raise GazekitError(
+            f"{out}: not empty and not written by `gazekit simulate` (no truth/fixations.parquet);"
+            " refusing to delete it, choose an empty directory"
+        )
+    for child in out.iterdir():
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child)
+        else:
+            child.unlink()
+    return out
+
+
 def write_sessions(
     sessions: Iterable[Session],
     outdir: str | os.PathLike[str],

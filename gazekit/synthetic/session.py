@@ -289,6 +289,7 @@ def simulate_session(
         transcript=transcript,
         findings=findings_frame(img.findings, rid, certainty),
         t0=0.0,
+        pupil_unit="px diameter" if tracker_profile.name == "gazepoint" else "arbitrary",
         extra={
             "strategy": strategy,
             "tracker": tracker_profile.name,
