@@ -47,7 +47,7 @@ def _read_events(path: str):  # type: ignore[no-untyped-def]
     from gazekit.errors import InputError
 
     try:
-        df = _read_events(path)
+        df = pd.read_parquet(path) if path.endswith(".parquet") else pd.read_csv(path)
     except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
         raise InputError(
             f"not an events table (Parquet or CSV): {exc.__class__.__name__}", path=path
