@@ -65,6 +65,10 @@ class Recording:
             "sampling_rate_hz": self.sampling_rate_hz,
             "n_samples": len(self.samples),
             "duration_ms": float(t[-1] - t[0]) if len(t) else 0.0,
+            "session_id": None
+            if self.extra.get("session_id") is None
+            else str(self.extra["session_id"]),
+            "fixation_only": bool(self.extra.get("fixation_only", False)),
         }
         row.update(self.geometry.to_dict())
         return row

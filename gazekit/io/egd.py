@@ -9,17 +9,31 @@ Layout of a corpus folder (as PhysioNet's egd-cxr 1.0.0 releases it)::
 
 Conventions of this reader:
 
-* one recording per (``SESSION_ID``, ``DICOM_ID``); ``reader_id = "R<SESSION_ID>"`` (EGD
-  has one radiologist; sessions are kept apart), ``recording_id = "<dicom_id>-<reader_id>"``;
+* one recording per (``SESSION_ID``, ``DICOM_ID``); ``recording_id = "<dicom_id>-<reader_id>"``
+  (``-S<session>`` appended if an image recurs in another session). EGD-CXR was read by
+  one radiologist over ~37 sessions, so every recording gets that one ``reader_id``
+  (:data:`READER`; source ``corpus``), and the session is its own column (``session_id``
+  of the recordings table). A ``reader_id`` option, or a ``readers.csv`` (``SESSION_ID,
+  reader_id``; what :func:`write` produces for several simulated readers), overrides it;
+* calibration images: about every twentieth image shown was a calibration target,
+  stored under a ``DICOM_ID`` that is not in ``master_sheet.csv`` (a truncated id) with
+  ``X/Y_ORIGINAL`` in screen pixels. The corpus's own validation code treats such ids as
+  calibration; they are skipped (``calibration="skip"``, the default, counted in
+  ``extra["calibration_images_skipped"]``) or read as screen-frame recordings marked
+  ``extra["calibration"] = True`` (``calibration="export"``). Without a master sheet no
+  image can be told apart and none is skipped;
 * samples from ``BPOGX/BPOGY`` (best point of gaze, fraction of the 1920×1080 screen),
-  valid where ``BPOGV == 1``; pupil = mean of the valid ``LPMM/RPMM`` (mm);
+  valid where ``BPOGV == 1``; pupil = mean of the valid ``LPMM/RPMM`` (mm; 2.9–4.9 mm in
+  the corpus);
 * the displayed image's placement comes from the ``master_sheet.csv`` paddings, and its
   pixel size from the corpus's own ``X_ORIGINAL`` mapping (least squares over the
   on-image rows), so gaze is stored in DICOM pixels (frame ``image``); without
   paddings the frame is ``screen``;
-* screen size in mm and viewing distance are not published: defaults 531 × 298 mm (a
-  24-inch 16:9 monitor) at 711 mm (the corpus's "about 28 inches"); override with the
+* screen: a Dell S2719DGF, 27-inch 16:9, active area 596.7 × 335.7 mm, run at
+  1920 × 1080, viewed from "about 28 inches" (711 mm); override with the
   ``screen_w_mm``, ``screen_h_mm``, ``viewing_distance_mm`` options;
+* ``sampling_rate_hz`` is measured (median sample interval of the recording; the
+  GP3 delivers ~61.8 Hz although it is sold as 60 Hz);
 * transcript phrase times (s) are relative to the image's first sample.
 
 A folder whose sub-folders are EGD corpus folders (what :func:`write` produces for several
@@ -58,7 +72,12 @@ NUMERIC = tuple(c for c in COLUMNS if c not in ("SESSION_ID", "MEDIA_ID", "DICOM
 REQUIRED = ("DICOM_ID", "Time (in secs)", "BPOGX", "BPOGY", "BPOGV")
 PADS = ("image_top_pad", "image_bottom_pad", "image_left_pad", "image_right_pad")
 SCREEN = (1920.0, 1080.0)
-DEFAULT_MM = {"screen_w_mm": 531.0, "screen_h_mm": 298.0, "viewing_distance_mm": 711.0}
+#: Dell S2719DGF active area (27-inch 16:9) and the corpus's "about 28 inches" distance.
+DEFAULT_MM = {"screen_w_mm": 596.7, "screen_h_mm": 335.7, "viewing_distance_mm": 711.0}
+NOMINAL_HZ = 60.0  #: Gazepoint GP3's nominal rate (used only when a recording is too short)
+READER = "EGD-R1"  #: the one radiologist who read all of EGD-CXR
+READER_FILE = "readers.csv"
+CALIBRATION = ("skip", "export")
 TIME = "Time (in secs)"
 
 
@@ -100,15 +119,18 @@ class EGDReader:
         return recs
 
 
-def _master(folder: Path) -> dict[str, dict[str, float]]:
+def _master(folder: Path) -> tuple[set[str] | None, dict[str, dict[str, float]]]:
+    """The master sheet's dicom ids (``None`` without a sheet) and paddings by dicom id."""
     for cand in (folder / "master_sheet.csv", folder.parent / "master_sheet.csv"):
         if cand.is_file():
             df = read_delimited(cand, required=("dicom_id",), numeric=PADS)
+            ids = set(df["dicom_id"].astype(str))
             if not set(PADS) <= set(df.columns):
                 log.info("%s has no padding columns: gaze kept in the screen frame", cand)
-                return {}
-            return {str(r["dicom_id"]): {k: float(r[k]) for k in PADS} for _, r in df.iterrows()}
-    return {}
+                return ids, {}
+            pads = {str(r["dicom_id"]): {k: float(r[k]) for k in PADS} for _, r in df.iterrows()}
+            return ids, pads
+    return None, {}
 
 
 def _image_size(
@@ -163,11 +185,32 @@ def _transcript(folder: Path, dicom_id: str, rid: str) -> pd.DataFrame | None:
     return schemas.get("transcripts").conform(pd.DataFrame(rows)).to_pandas() if rows else None
 
 
+def _session_text(value: Any) -> str:
+    s = str(value)
+    return s[:-2] if re.fullmatch(r"\d+\.0", s) else s
+
+
+def _readers(folder: Path, options: dict[str, Any]) -> tuple[dict[str, str], str]:
+    """Session → reader id, and the source of that identity."""
+    if options.get("reader_id"):
+        return {}, "option"
+    path = folder / READER_FILE
+    if path.is_file():
+        df = read_delimited(path, required=("SESSION_ID", "reader_id"))
+        return {
+            _session_text(k): str(v) for k, v in zip(df["SESSION_ID"], df["reader_id"], strict=True)
+        }, READER_FILE
+    return {}, "corpus"
+
+
 def _read_folder(folder: Path, **options: Any) -> list[Recording]:
     gaze_path = _gaze_file(folder)
     df = read_delimited(gaze_path, required=REQUIRED, numeric=NUMERIC)
     if df.empty:
         raise InputError("no samples (header only)", path=gaze_path, line=2)
+    calibration = options.get("calibration") or "skip"
+    if calibration not in CALIBRATION:
+        raise InputError(f"calibration must be one of {CALIBRATION}, got {calibration!r}")
     df["_line"] = np.arange(2, len(df) + 2)
     fix_path = folder / "fixations.csv"
     fix = (
@@ -175,29 +218,54 @@ def _read_folder(folder: Path, **options: Any) -> list[Recording]:
         if fix_path.is_file()
         else None
     )
-    master = _master(folder)
+    ids, master = _master(folder)
     mm = {k: float(options.get(k) or v) for k, v in DEFAULT_MM.items()}
     session = df["SESSION_ID"] if "SESSION_ID" in df else pd.Series("1", index=df.index)
-    df["_session"] = session.fillna("1").astype(str)
+    df["_session"] = session.fillna("1").map(_session_text)
+    readers, source = _readers(folder, options)
+    groups = list(df.groupby(["_session", "DICOM_ID"], sort=False))
+    is_cal = [ids is not None and str(dicom) not in ids for (_, dicom), _ in groups]
+    n_cal = int(sum(is_cal))
+    if n_cal:
+        log.info(
+            "%s: %d calibration image(s) (DICOM_ID not in master_sheet.csv) %s",
+            gaze_path, n_cal, "skipped" if calibration == "skip" else "read as calibration recordings",
+        )  # fmt: skip
     recs = []
-    for (sess, dicom), g in df.groupby(["_session", "DICOM_ID"], sort=False):
-        recs.append(
-            _recording(folder, gaze_path, g, str(sess), str(dicom), fix, master, mm, options)
+    for ((sess, dicom), g), cal in zip(groups, is_cal, strict=True):
+        if cal and calibration == "skip":
+            continue
+        reader = str(options.get("reader_id") or readers.get(str(sess), READER))
+        rec = _recording(
+            folder, gaze_path, g, str(sess), str(dicom), fix, {} if cal else master, mm, reader
         )
+        known = source != READER_FILE or str(sess) in readers
+        rec.extra["reader_id_source"] = source if known else "corpus"
+        rec.extra["calibration_images_skipped"] = n_cal if calibration == "skip" else 0
+        if cal:
+            rec.extra["calibration"] = True
+        recs.append(rec)
+    dup = pd.Series([r.recording_id for r in recs]).duplicated(keep=False).to_numpy()
+    for r, d in zip(recs, dup, strict=True):
+        if d:  # the same image in two sessions
+            r.recording_id = f"{r.recording_id}-S{r.extra['session_id']}"
+            for t in (r.events, r.transcript):
+                if t is not None:
+                    t["recording_id"] = r.recording_id
     return recs
 
 
-def _reader_id(session: str, options: dict[str, Any]) -> str:
-    if options.get("reader_id"):
-        return str(options["reader_id"])
-    s = session[:-2] if re.fullmatch(r"\d+\.0", session) else session
-    return f"R{s}"
+def _measured_rate(t_s: np.ndarray) -> float:
+    """Sampling rate (Hz) from the median positive sample interval; nominal when too short."""
+    dt = np.diff(t_s)
+    dt = dt[np.isfinite(dt) & (dt > 0)]
+    return round(1.0 / float(np.median(dt)), 2) if dt.size >= 2 else NOMINAL_HZ
 
 
 def _recording(
     folder: Path, gaze_path: Path, g: pd.DataFrame, session: str, dicom: str,
     fix: pd.DataFrame | None, master: dict[str, dict[str, float]], mm: dict[str, float],
-    options: dict[str, Any],
+    reader: str,
 ) -> Recording:  # fmt: skip
     t_s = g[TIME].to_numpy(np.float64)
     check_time(t_s, gaze_path, TIME, first_line=int(g["_line"].iloc[0]))
@@ -231,7 +299,6 @@ def _recording(
         if c in g and c + "V" in g else np.full(len(g), np.nan)
         for c in ("LPMM", "RPMM")
     ))  # fmt: skip
-    reader = _reader_id(session, options)
     rid = f"{dicom}-{reader}"
     samples = pd.DataFrame(
         {"t_ms": (t_s - t0) * 1000.0, "x_px": np.where(valid, x, np.nan),
@@ -247,7 +314,7 @@ def _recording(
     return Recording(
         recording_id=rid, samples=samples, geometry=geom,
         corpus="egd", source_file=str(gaze_path), source_format="egd",
-        sampling_rate_hz=60.0, image_id=dicom, reader_id=reader, events=events,
+        sampling_rate_hz=_measured_rate(t_s), image_id=dicom, reader_id=reader, events=events,
         transcript=_transcript(folder, dicom, rid), findings=None, t0=t0 * 1000.0,
         extra={"session_id": session, "pupil_unit": "mm"},
     )  # fmt: skip
