@@ -135,4 +135,36 @@ def info(path: str, recording: str | None, as_json: bool) -> None:
         for k, v in item["metadata"].items():
             if k != "extra":
                 click.echo(f"  {k:22s} {v}")
+        for k, v in _checks(item["metadata"]).items():
+            click.echo(f"  {k:22s} {v}")
         click.echo("  rows: " + ", ".join(f"{k} {v}" for k, v in item["rows"].items()))
+
+
+def _checks(meta: dict[str, Any]) -> dict[str, str]:
+    """What the reader decided about identity, geometry, calibration images and labels."""
+    from gazekit.vocab import REFLACX_TO_GAZEINTENT
+
+    extra = meta.get("extra") or {}
+    out = {}
+    source = extra.get("reader_id_source")
+    if source:
+        out["reader identity"] = (
+            "unknown: reader-based splits and per-reader statistics refuse it"
+            if source == "unknown"
+            else f"from {source}"
+        )
+    out["geometry mode"] = str(extra.get("geometry_mode", "fixed"))
+    if "calibration_images_skipped" in extra:
+        out["calibration skipped"] = f"{extra['calibration_images_skipped']} image(s) in its folder"
+    if extra.get("calibration"):
+        out["calibration"] = "this recording is a calibration target (screen frame)"
+    if extra.get("fixation_only"):
+        out["fixation only"] = "no gaze samples (fixations from the tracker/corpus only)"
+    label_set = extra.get("label_set")
+    if label_set:
+        none = sorted(k for k, v in REFLACX_TO_GAZEINTENT.items() if v is None)
+        out["label mapping"] = (
+            f"{label_set} labels -> GazeIntent (gazekit.vocab.REFLACX_TO_GAZEINTENT); "
+            f"no counterpart: {', '.join(none)}"
+        )
+    return out

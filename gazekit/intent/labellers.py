@@ -8,7 +8,7 @@ implements the rules below (all parameters in :class:`IntentParams`, physical un
 ``radexplore`` (uncertainty-driven exploration)
     Every *valid* fixation is labelled with every finding of the image at once; no
     single target. The "uncertainty filter" is implemented as (a) dropping findings
-    whose reader ``certainty`` is below ``min_certainty`` (REFLACX 1..9 scale; off by
+    whose reader ``certainty`` is below ``min_certainty`` (REFLACX 1–5 scale; off by
     default) and (b) leaving fixations shorter than ``min_fixation_s`` or without a
     position unlabelled. Each fixation still gets a row.
 ``radseq`` (systematic sequential search, one finding at a time)

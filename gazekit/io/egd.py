@@ -78,6 +78,8 @@ NOMINAL_HZ = 60.0  #: Gazepoint GP3's nominal rate (used only when a recording i
 READER = "EGD-R1"  #: the one radiologist who read all of EGD-CXR
 READER_FILE = "readers.csv"
 CALIBRATION = ("skip", "export")
+#: Gazepoint's pupil diameter in camera px per mm (LPD/LPMM ≈ 18.3/3.5 in the corpus).
+PUPIL_PX_PER_MM = 5.2
 TIME = "Time (in secs)"
 
 
@@ -136,15 +138,22 @@ def _master(folder: Path) -> tuple[set[str] | None, dict[str, dict[str, float]]]
 def _image_size(
     sx: np.ndarray, sy: np.ndarray, xo: np.ndarray, yo: np.ndarray, pad: dict[str, float]
 ) -> tuple[float, float] | None:
-    """Image (w, h) in px from the X_ORIGINAL/Y_ORIGINAL mapping (least squares)."""
-    ok = (xo >= 0) & (yo >= 0) & np.isfinite(sx) & np.isfinite(sy)
-    u = sx[ok] - pad["image_left_pad"]
-    v = sy[ok] - pad["image_top_pad"]
+    """Image (w, h) in px from the X_ORIGINAL/Y_ORIGINAL mapping (least squares).
+
+    Only rows whose gaze lies strictly inside the displayed image are used, as the
+    corpus's code maps only those (off the image it writes ``int(-k)``, which is 0, not
+    negative, for images smaller than their display).
+    """
+    disp_w = SCREEN[0] - pad["image_left_pad"] - pad["image_right_pad"]
+    disp_h = SCREEN[1] - pad["image_top_pad"] - pad["image_bottom_pad"]
+    u = sx - pad["image_left_pad"]
+    v = sy - pad["image_top_pad"]
+    with np.errstate(invalid="ignore"):
+        ok = (u > 0) & (u < disp_w) & (v > 0) & (v < disp_h) & np.isfinite(xo) & np.isfinite(yo)
+    u, v = u[ok], v[ok]
     if ok.sum() < 2 or float(u @ u) == 0 or float(v @ v) == 0:
         return None
     kx, ky = _scale(u, xo[ok]), _scale(v, yo[ok])
-    disp_w = SCREEN[0] - pad["image_left_pad"] - pad["image_right_pad"]
-    disp_h = SCREEN[1] - pad["image_top_pad"] - pad["image_bottom_pad"]
     return float(np.round(kx * disp_w)), float(np.round(ky * disp_h))
 
 
@@ -161,6 +170,8 @@ def _scale(u: np.ndarray, o: np.ndarray) -> float:
         hi = float(np.min((o + hi_off) / u))
         if lo <= hi:
             return (lo + hi) / 2
+    if u.size < 2 or np.ptp(u) == 0:  # one gaze position: the ratio is all there is
+        return float(np.mean(o) / np.mean(u)) if u.size else float("nan")
     return float(np.polyfit(u, o, 1)[0])
 
 
@@ -341,7 +352,8 @@ READERS.add("egd", EGDReader())
 
 
 def _fmt(v: np.ndarray, decimals: int) -> np.ndarray:
-    return np.char.mod(f"%.{decimals}f", np.asarray(v, dtype=np.float64))
+    """Values rounded to ``decimals``, in pandas' float notation (``repr``: ``0.5``, ``0.0``)."""
+    return np.array([repr(float(a)) for a in np.round(np.asarray(v, dtype=np.float64), decimals)])
 
 
 def _session_number(reader_id: str | None, fallback: int) -> int:
@@ -392,32 +404,46 @@ def _gaze_rows(
     if g.frame == "image":
         xo, yo = g.screen_to_image(fx * SCREEN[0], fy * SCREEN[1])
         on_img = (
-            (fv == 1)
-            & (xo >= 0)
+            (xo >= 0)
             & (yo >= 0)
             & (xo < (g.image_w_px or 0))
             & (yo < (g.image_h_px or 0))
         )
-        xo_s = np.where(on_img, np.floor(np.nan_to_num(xo)).astype(np.int64), -1).astype(str)
-        yo_s = np.where(on_img, np.floor(np.nan_to_num(yo)).astype(np.int64), -1).astype(str)
+        # the corpus's mapping: int(k * (screen - pad)) on the image, int(k * -1) off it, with
+        # k = image size (made even) / displayed size
+        kx = (g.image_w_px or 0) / (g.image_disp_w_px or 1)
+        ky = (g.image_h_px or 0) / (g.image_disp_h_px or 1)
+        xo_s = (
+            np.where(on_img, np.floor(np.nan_to_num(xo)), np.trunc(-kx))
+            .astype(np.int64)
+            .astype(str)
+        )
+        yo_s = (
+            np.where(on_img, np.floor(np.nan_to_num(yo)), np.trunc(-ky))
+            .astype(np.int64)
+            .astype(str)
+        )
     else:
-        xo_s = yo_s = np.full(n, "-1")
+        xo_s, yo_s = (
+            np.floor(np.nan_to_num(v)).astype(np.int64).astype(str)
+            for v in (fx * SCREEN[0], fy * SCREEN[1])
+        )
     zeros = np.full(n, "0")
     cols = {
         "SESSION_ID": np.full(n, str(session)), "MEDIA_ID": np.full(n, str(media)),
         "DICOM_ID": np.full(n, str(rec.image_id)), "CNT": (np.arange(n) + cnt0).astype(str),
-        TIME: _fmt(t, 5), "TIMETICK(f=10000000)": np.round(t * 1e7).astype(np.int64).astype(str),
+        TIME: _fmt(t, 5), "TIMETICK(f=10000000)": _fmt(np.round(t * 1e7), 0),
         "FPOGX": _fmt(fx, 5), "FPOGY": _fmt(fy, 5), "FPOGS": _fmt(fs, 5), "FPOGD": _fmt(fd, 5),
         "FPOGID": fid.astype(str), "FPOGV": fv.astype(str), "BPOGX": _fmt(bx, 5),
         "BPOGY": _fmt(by, 5), "BPOGV": valid.astype(np.int64).astype(str),
         "LPCX": _fmt(np.where(valid, 0.4, 0.0), 5), "LPCY": _fmt(np.where(valid, 0.5, 0.0), 5),
-        "LPD": _fmt(pmm * 10.0, 5), "LPS": _fmt(np.where(valid, 1.0, 0.0), 5), "LPV": pv.astype(str),
+        "LPD": _fmt(pmm * PUPIL_PX_PER_MM, 5), "LPS": _fmt(np.where(valid, 1.0, 0.0), 5), "LPV": pv.astype(str),
         "RPCX": _fmt(np.where(valid, 0.6, 0.0), 5), "RPCY": _fmt(np.where(valid, 0.5, 0.0), 5),
-        "RPD": _fmt(pmm * 10.0, 5), "RPS": _fmt(np.where(valid, 1.0, 0.0), 5), "RPV": pv.astype(str),
-        "BKID": zeros, "BKDUR": _fmt(np.zeros(n), 5), "BKPMIN": zeros,
+        "RPD": _fmt(pmm * PUPIL_PX_PER_MM, 5), "RPS": _fmt(np.where(valid, 1.0, 0.0), 5), "RPV": pv.astype(str),
+        "BKID": zeros, "BKDUR": _fmt(np.zeros(n), 5), "BKPMIN": np.full(n, "20"),
         "LPMM": _fmt(pmm, 5), "LPMMV": pv.astype(str), "RPMM": _fmt(pmm, 5), "RPMMV": pv.astype(str),
         "SACCADE_MAG": _fmt(np.zeros(n), 5), "SACCADE_DIR": _fmt(np.zeros(n), 5),
-        "VID_FRAME": zeros, "X_ORIGINAL": xo_s, "Y_ORIGINAL": yo_s,
+        "VID_FRAME": _fmt(np.zeros(n), 1), "X_ORIGINAL": xo_s, "Y_ORIGINAL": yo_s,
     }  # fmt: skip
     gaze = pd.DataFrame(cols, columns=list(COLUMNS))
     # fixations.csv: the sample row at which each fixation ends, stamped FPOGS + FPOGD
@@ -431,7 +457,7 @@ def _gaze_rows(
         s0 = (fixations["onset_ms"].to_numpy(np.float64) / 1000.0 + t_start)[keep]
         fixrows["FPOGS"], fixrows["FPOGD"] = _fmt(s0, 5), _fmt(d, 5)
         fixrows[TIME] = _fmt(s0 + d, 5)
-        fixrows["TIMETICK(f=10000000)"] = np.round((s0 + d) * 1e7).astype(np.int64).astype(str)
+        fixrows["TIMETICK(f=10000000)"] = _fmt(np.round((s0 + d) * 1e7), 0)
     else:
         fixrows = gaze.iloc[:0]
     return gaze, fixrows
@@ -500,7 +526,12 @@ def write(recordings: list[Recording], outdir: Path, **options: Any) -> list[Pat
     written: list[Path] = []
     for i, (reader, recs) in enumerate(by_reader.items()):
         folder = outdir if len(by_reader) == 1 else outdir / reader
-        written += _write_folder(recs, folder, _session_number(reader, i + 1))
+        session = _session_number(reader, i + 1)
+        written += _write_folder(recs, folder, session)
+        path = folder / READER_FILE
+        with atomic_open(path, "w", encoding="utf-8", newline="") as fh:
+            fh.write(f"SESSION_ID,reader_id\n{session},{reader}\n")
+        written.append(path)
     return written
 
 

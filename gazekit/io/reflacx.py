@@ -190,11 +190,12 @@ def _dominant_view(table: pd.DataFrame) -> pd.Series | None:
     cols = [c for c in (*RECT, *PPD) if c in table]
     if len(cols) < len(RECT) + len(PPD):
         return None
-    ok = table[cols].notna().all(axis=1)
-    if not ok.any():
+    a = table[cols].to_numpy(np.float64)
+    rows = np.flatnonzero(np.isfinite(a).all(axis=1))
+    if not rows.size:
         return None
-    key = table.loc[ok, cols].round(3).astype(str).agg("|".join, axis=1)
-    return table.loc[key.value_counts().index[0] == key].iloc[0]
+    _, first, counts = np.unique(a[rows], axis=0, return_index=True, return_counts=True)
+    return table.iloc[int(rows[first[np.argmax(counts)]])]
 
 
 def _geometry(view: pd.Series, meta: dict[str, Any]) -> Geometry:
