@@ -403,12 +403,7 @@ def _gaze_rows(
     pmm = np.where(pv == 1, pupil, 0.0)
     if g.frame == "image":
         xo, yo = g.screen_to_image(fx * SCREEN[0], fy * SCREEN[1])
-        on_img = (
-            (xo >= 0)
-            & (yo >= 0)
-            & (xo < (g.image_w_px or 0))
-            & (yo < (g.image_h_px or 0))
-        )
+        on_img = (xo >= 0) & (yo >= 0) & (xo < (g.image_w_px or 0)) & (yo < (g.image_h_px or 0))
         # the corpus's mapping: int(k * (screen - pad)) on the image, int(k * -1) off it, with
         # k = image size (made even) / displayed size
         kx = (g.image_w_px or 0) / (g.image_disp_w_px or 1)

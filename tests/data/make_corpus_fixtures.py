@@ -171,7 +171,9 @@ def make_reflacx(root: Path) -> None:
             main / rid / "chest_bounding_box.csv",
         )
         t_end = r["t"] + r["n"] / 1000.0
-        save_crlf(words(r["text"], r["t"] + 0.2, t_end), main / rid / "timestamps_transcription.csv")
+        save_crlf(
+            words(r["text"], r["t"] + 0.2, t_end), main / rid / "timestamps_transcription.csv"
+        )
         (main / rid / "transcription.txt").write_text(r["text"])
         row = {
             "id": rid, "split": "train", "eye_tracking_data_discarded": False,
