@@ -149,7 +149,7 @@ def _checks(meta: dict[str, Any]) -> dict[str, str]:
     source = extra.get("reader_id_source")
     if source:
         out["reader identity"] = (
-            "unknown: reader-based splits and per-reader statistics refuse it"
+            "unknown (not published): reader-based splits fall back to image only, with a warning"
             if source == "unknown"
             else f"from {source}"
         )

@@ -32,7 +32,7 @@ def test_convert_every_fixture_format_then_info(tmp_path, data_file):
     assert len(manifest["recordings"]) == 7 and manifest["failures"] == []
     info = run("info", out, "--recording", "P102R108387")
     assert info.exit_code == 0 and "reflacx" in info.output and "findings 3" in info.output
-    assert "reader identity" in info.output and "unknown" in info.output
+    assert "reader identity" in info.output and "unknown (not published)" in info.output
     assert "geometry mode          time-varying" in info.output
     assert "REFLACX phase 1 labels -> GazeIntent" in info.output
     egd = run("info", out, "--recording", recs["recording_id"][recs["corpus"] == "egd"].iloc[0])

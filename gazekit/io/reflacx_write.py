@@ -4,7 +4,8 @@ CRLF line ends; positions, angular resolutions, rectangles and boxes as integers
 times in seconds rounded to the millisecond and ``pupil_area_normalized`` to 3 decimals,
 in pandas' float notation; window level/width normalised to the image's range; empty
 cells for missing values; ellipse label columns in alphabetical order; certainty on the
-1–5 scale. Reader identities, which REFLACX does not publish, go to
+1–5 scale; labels outside the phase 2–3 list (phase 1's, GazeIntent names) are written as
+the phase 2–3 label of the same GazeIntent finding, else ``Other``. Reader identities, which REFLACX does not publish, go to
 ``main_data/readers.csv`` (``id, reader_id``), which :mod:`gazekit.io.reflacx` reads back.
 """
 
@@ -21,7 +22,7 @@ from gazekit.geometry import local_px_per_deg
 from gazekit.io.parquet import atomic_open
 from gazekit.io.reflacx import CERTAINTY, READER_FILE
 from gazekit.recording import Recording
-from gazekit.vocab import REFLACX_LABELS, REFLACX_TO_GAZEINTENT
+from gazekit.vocab import GAZEINTENT_FINDINGS, REFLACX_LABELS, REFLACX_TO_GAZEINTENT
 
 #: GazeIntent finding → the first phase 2–3 REFLACX label that maps to it.
 TO_REFLACX: dict[str, str] = {}
@@ -94,7 +95,8 @@ def _ellipses(rec: Recording) -> tuple[pd.DataFrame, dict[str, int]]:
     best: dict[str, int] = {}
     fd = rec.findings
     for r in fd.itertuples() if fd is not None else []:
-        lab = r.label if r.label in REFLACX_LABELS else TO_REFLACX.get(str(r.label), "Other")
+        gi = r.label if r.label in GAZEINTENT_FINDINGS else REFLACX_TO_GAZEINTENT.get(r.label)
+        lab = r.label if r.label in REFLACX_LABELS else TO_REFLACX.get(str(gi), "Other")
         c = float(r.certainty)
         if not (np.isfinite(c) and CERTAINTY[0] <= c <= CERTAINTY[1] and c == round(c)):
             raise InputError(

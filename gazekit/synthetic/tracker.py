@@ -83,8 +83,8 @@ TRACKERS: dict[str, TrackerProfile] = {
         loss_median_ms=150.0,
         blink_pre_ms=30.0,
         blink_post_ms=50.0,
-        pupil_mean=3.6,  # mm (LPMM/RPMM): EGD-CXR's pupils span 2.9-4.9 mm
-        pupil_sd=0.3,
+        pupil_mean=3.8,  # mm (LPMM/RPMM): EGD-CXR's pupils span 2.9-4.9 mm
+        pupil_sd=0.2,
         blink_artefact_ms=35.0,
         blink_artefact_deg=1.0,
     ),
