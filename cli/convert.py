@@ -58,10 +58,23 @@ def _parse_map(value: str | None) -> dict[str, str] | None:
 @click.option(
     "--progress/--no-progress", default=None, help="Progress bar (default: on a terminal)."
 )
+@click.option(
+    "--reader-map",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="REFLACX: CSV with columns id,reader_id (the corpus does not name its readers).",
+)
+@click.option(
+    "--calibration",
+    type=click.Choice(["skip", "export"]),
+    default=None,
+    help="EGD-CXR calibration images: skip them (default) or export as calibration recordings.",
+)
 @geometry_options
 def convert(
     inputs: tuple[str, ...], outdir: str, fmt: str | None, overwrite: bool, jobs: int,
     fail_fast: bool, column_map: str | None, time_unit: str | None, progress: bool | None,
+    reader_map: str | None, calibration: str | None,
     screen_px: str | None, screen_mm: str | None, distance_mm: float | None,
 ) -> None:  # fmt: skip
     """Convert raw recordings (files or corpus folders) into a validated Parquet dataset.
@@ -76,6 +89,10 @@ def convert(
         options["column_map"] = cmap
     if time_unit:
         options["time_unit"] = time_unit
+    if reader_map:
+        options["reader_map"] = reader_map
+    if calibration:
+        options["calibration"] = calibration
     options.update(geometry_kwargs(screen_px, screen_mm, distance_mm))
     show = sys.stderr.isatty() if progress is None else progress
     result = run(

@@ -353,7 +353,7 @@ READERS.add("egd", EGDReader())
 
 def _fmt(v: np.ndarray, decimals: int) -> np.ndarray:
     """Values rounded to ``decimals``, in pandas' float notation (``repr``: ``0.5``, ``0.0``)."""
-    return np.array([repr(float(a)) for a in np.round(np.asarray(v, dtype=np.float64), decimals)])
+    return np.round(np.asarray(v, dtype=np.float64), decimals).astype(str)  # shortest repr
 
 
 def _session_number(reader_id: str | None, fallback: int) -> int:

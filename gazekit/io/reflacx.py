@@ -168,7 +168,7 @@ class REFLACXReader:
         if unknown:
             log.warning(
                 "%d of %d REFLACX readings have no reader identity (the corpus does not publish "
-                "it; pass reader_map=FILE with columns id,reader_id): reader_id is null",
+                "it; pass --reader-map FILE with columns id,reader_id): reader_id is null",
                 unknown, len(recs),
             )  # fmt: skip
         return recs
