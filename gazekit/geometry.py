@@ -300,7 +300,7 @@ class Geometry:
         ppd = float(px_per_deg)
         if not math.isfinite(ppd) or ppd <= 0:
             raise GeometryError(f"pixels per degree must be positive, got {px_per_deg}")
-        dist = 0.5 / math.tan(math.radians(0.5 / ppd))  # one 1-mm pixel subtends 1/ppd deg
+        dist = distance_for_px_per_deg(ppd, 1.0)
         n = max(1.0, round(ppd * 10))
         return cls(
             frame="screen", screen_w_px=n, screen_h_px=n, screen_w_mm=n, screen_h_mm=n,
@@ -328,6 +328,26 @@ class Geometry:
         cross = np.sqrt(cx * cx + cy * cy + cz * cz)
         dot = ax * bx + ay * by + d * d
         return np.degrees(np.arctan2(cross, dot))
+
+
+def distance_for_px_per_deg(px_per_deg: float, mm_per_px: float) -> float:
+    """Viewing distance at which pixels of ``mm_per_px`` give ``px_per_deg`` at the centre.
+
+    The inverse of :meth:`Geometry.px_per_deg_xy`: a pixel subtends ``2·atan(mm / 2d)``,
+    which must equal ``1 / px_per_deg`` degrees.
+
+    Parameters
+    ----------
+    px_per_deg : float, px/deg
+    mm_per_px : float, mm
+
+    Returns
+    -------
+    float, mm
+    """
+    if not (math.isfinite(px_per_deg) and px_per_deg > 0 and mm_per_px > 0):
+        raise GeometryError(f"pixels per degree must be positive, got {px_per_deg}")
+    return mm_per_px / 2.0 / math.tan(math.radians(0.5 / px_per_deg))
 
 
 def letterbox(

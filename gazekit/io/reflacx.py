@@ -53,7 +53,7 @@ import pandas as pd
 
 from gazekit import schemas
 from gazekit.errors import InputError
-from gazekit.geometry import Geometry, is_time_varying
+from gazekit.geometry import Geometry, distance_for_px_per_deg, is_time_varying
 from gazekit.io._csv import check_time, read_delimited
 from gazekit.io.base import READERS, WRITERS, events_table
 from gazekit.recording import Recording
@@ -210,12 +210,8 @@ def _geometry(view: pd.Series, meta: dict[str, Any]) -> Geometry:
     sy = (sy1 - sy0) / max(iy1 - iy0, 1e-9)
     screen_w, screen_h = sx1 + sx0, sy1 + sy0
     ppd = float(view[PPD[0]])
-    # a screen px at distance d subtends 2·atan(mm/2d); image px per degree = that⁻¹ / sx
-    dist = (
-        sx * MM_PER_PX / 2.0 / math.tan(math.radians(0.5 / ppd))
-        if np.isfinite(ppd) and ppd > 0
-        else None
-    )
+    # one image px is sx screen px of MM_PER_PX mm each
+    dist = distance_for_px_per_deg(ppd, sx * MM_PER_PX) if np.isfinite(ppd) and ppd > 0 else None
     return Geometry(
         frame="image", screen_w_px=screen_w, screen_h_px=screen_h,
         screen_w_mm=screen_w * MM_PER_PX, screen_h_mm=screen_h * MM_PER_PX, viewing_distance_mm=dist,
