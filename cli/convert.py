@@ -66,11 +66,24 @@ def _parse_map(value: str | None) -> dict[str, str] | None:
 @click.option(
     "--progress/--no-progress", default=None, help="Progress bar (default: on a terminal)."
 )
+@click.option(
+    "--reader-map",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="REFLACX: CSV with columns id,reader_id (the corpus does not name its readers).",
+)
+@click.option(
+    "--calibration",
+    type=click.Choice(["skip", "export"]),
+    default=None,
+    help="EGD-CXR calibration images: skip them (default) or export as calibration recordings.",
+)
 @geometry_options
 def convert(
     inputs: tuple[str, ...], outdir: str, fmt: str | None, overwrite: bool, jobs: int,
     fail_fast: bool, column_map: str | None, time_unit: str | None, pupil_unit: str | None,
-    allow_mixed_pupil_units: bool, progress: bool | None,
+    allow_mixed_pupil_units: bool, progress: bool | None, reader_map: str | None,
+    calibration: str | None,
     screen_px: str | None, screen_mm: str | None, distance_mm: float | None,
 ) -> None:  # fmt: skip
     """Convert raw recordings (files or corpus folders) into a validated Parquet dataset.
@@ -87,6 +100,10 @@ def convert(
         options["time_unit"] = time_unit
     if pupil_unit:
         options["pupil_unit"] = pupil_unit
+    if reader_map:
+        options["reader_map"] = reader_map
+    if calibration:
+        options["calibration"] = calibration
     options.update(geometry_kwargs(screen_px, screen_mm, distance_mm))
     show = sys.stderr.isatty() if progress is None else progress
     result = run(
@@ -155,6 +172,8 @@ def info(path: str, recording: str | None, as_json: bool) -> None:
         for k, v in item["metadata"].items():
             if k != "extra":
                 click.echo(f"  {k:22s} {v}")
+        for k, v in _checks(item["metadata"]).items():
+            click.echo(f"  {k:22s} {v}")
         click.echo("  rows: " + ", ".join(f"{k} {v}" for k, v in item["rows"].items()))
 
 
@@ -205,3 +224,31 @@ def _info_table(path: Path, as_json: bool) -> None:
     click.echo(f"{path} ({meta.get('schema')} table, {rows} rows)")
     for k, v in meta.items():
         click.echo(f"  {k:22s} {v}")
+def _checks(meta: dict[str, Any]) -> dict[str, str]:
+    """What the reader decided about identity, geometry, calibration images and labels."""
+    from gazekit.vocab import REFLACX_TO_GAZEINTENT
+
+    extra = meta.get("extra") or {}
+    out = {}
+    source = extra.get("reader_id_source")
+    if source:
+        out["reader identity"] = (
+            "unknown (not published): reader-based splits fall back to image only, with a warning"
+            if source == "unknown"
+            else f"from {source}"
+        )
+    out["geometry mode"] = str(extra.get("geometry_mode", "fixed"))
+    if "calibration_images_skipped" in extra:
+        out["calibration skipped"] = f"{extra['calibration_images_skipped']} image(s) in its folder"
+    if extra.get("calibration"):
+        out["calibration"] = "this recording is a calibration target (screen frame)"
+    if extra.get("fixation_only"):
+        out["fixation only"] = "no gaze samples (fixations from the tracker/corpus only)"
+    label_set = extra.get("label_set")
+    if label_set:
+        none = sorted(k for k, v in REFLACX_TO_GAZEINTENT.items() if v is None)
+        out["label mapping"] = (
+            f"{label_set} labels -> GazeIntent (gazekit.vocab.REFLACX_TO_GAZEINTENT); "
+            f"no counterpart: {', '.join(none)}"
+        )
+    return out

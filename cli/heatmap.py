@@ -133,6 +133,7 @@ def heatmap(
     import pandas as pd
 
     from gazekit import heatmaps
+    from gazekit.geometry import Geometry
     from gazekit.io.selection import select_events
 
     fixed_image = _read_image(Path(image_path)) if image_path else None
@@ -140,7 +141,7 @@ def heatmap(
     if shape is not None:
         w, h = parse_pair(shape, "--shape")  # type: ignore[misc]
         fixed_shape = (int(h), int(w))
-    scale = heatmaps.PixelScale(px_per_deg) if px_per_deg else None
+    scale = Geometry.from_px_per_deg(px_per_deg) if px_per_deg else None
     out = Path(outdir)
     out.mkdir(parents=True, exist_ok=True)
     tables = []
@@ -185,6 +186,8 @@ def heatmap(
                     f"{rid}: sigma in degrees needs --px-per-deg or a dataset's screen geometry "
                     "(or use --sigma-unit px)"
                 )
+            if scale is not None:  # an explicit --px-per-deg overrides per-fixation mappings
+                fx = fx.drop(columns=[c for c in ("px_per_deg_x", "px_per_deg_y") if c in fx])
             heat = heatmaps.compute(
                 fx, grid, weight=weight, sigma=sigma, unit=sigma_unit, geometry=geom,
                 downsample=downsample,

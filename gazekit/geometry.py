@@ -156,14 +156,156 @@ class Geometry:
         return np.degrees(np.arctan2(mm_x, d)), np.degrees(np.arctan2(mm_y, d))
 
     def px_per_deg(self) -> float:
-        """Pixels (of the stored frame) per degree at the screen centre."""
+        """Pixels (of the stored frame) per degree at the screen centre, horizontally.
+
+        Returns
+        -------
+        float, px/deg
+            The first of :meth:`px_per_deg_xy`.
+        """
+        return self.px_per_deg_xy()[0]
+
+    def px_per_deg_xy(self) -> tuple[float, float]:
+        """Pixels (of the stored frame) per degree at the screen centre, per axis.
+
+        The reciprocal of the angle one stored-frame pixel subtends at the centre,
+        ``2·atan(mm / 2d)``, per axis.
+
+        Returns
+        -------
+        ppd_x, ppd_y : float, px/deg
+        """
         self._require_degrees()
-        mm_per_px = self.screen_w_mm / self.screen_w_px  # type: ignore[operator]
-        deg_per_screen_px = math.degrees(2 * math.atan(mm_per_px / 2 / self.viewing_distance_mm))  # type: ignore[operator]
-        scale = 1.0
+        d = float(self.viewing_distance_mm)  # type: ignore[arg-type]
+        return tuple(  # type: ignore[return-value]
+            1.0 / math.degrees(2.0 * math.atan(mm / 2.0 / d)) for mm in self.mm_per_px()
+        )
+
+    def mm_per_px(self) -> tuple[float, float]:
+        """Size of one stored-frame pixel on the screen, in mm, per axis.
+
+        Returns
+        -------
+        mm_x, mm_y : float, mm/px
+            Screen mm per screen px, times displayed px per image px in the image frame.
+        """
+        if None in (self.screen_w_px, self.screen_h_px, self.screen_w_mm, self.screen_h_mm):
+            raise GeometryError("mm need the screen size in px and mm (screen_w/h_px, _mm)")
+        mx = self.screen_w_mm / self.screen_w_px  # type: ignore[operator]
+        my = self.screen_h_mm / self.screen_h_px  # type: ignore[operator]
         if self.frame == "image":
-            scale = self.image_w_px / self.image_disp_w_px  # type: ignore[operator]
-        return scale / deg_per_screen_px
+            if not self.has_placement:
+                raise GeometryError("image placement on screen is unknown")
+            mx *= self.image_disp_w_px / self.image_w_px  # type: ignore[operator]
+            my *= self.image_disp_h_px / self.image_h_px  # type: ignore[operator]
+        return mx, my
+
+    def deg_to_px(
+        self, deg: float | np.ndarray, px_per_deg: float | np.ndarray | None = None
+    ) -> float | np.ndarray:
+        """A visual angle as a length in stored-frame pixels (horizontal scale).
+
+        Parameters
+        ----------
+        deg : float or (N,) ndarray, deg
+        px_per_deg : float or (N,) ndarray, px/deg, optional
+            The mapping where the angle is taken (a zooming viewer's per-sample or
+            per-fixation ``px_per_deg_x``); NaN entries and ``None`` fall back to
+            :meth:`px_per_deg` at the screen centre.
+
+        Returns
+        -------
+        float or (N,) ndarray, px
+        """
+        ppd = self._local_ppd(px_per_deg)
+        out = np.asarray(deg, dtype=np.float64) * ppd
+        return float(out) if np.ndim(out) == 0 else out
+
+    def px_to_deg(
+        self, px: float | np.ndarray, px_per_deg: float | np.ndarray | None = None
+    ) -> float | np.ndarray:
+        """A length in stored-frame pixels as a visual angle; inverse of :meth:`deg_to_px`.
+
+        Parameters
+        ----------
+        px : float or (N,) ndarray, px
+        px_per_deg : float or (N,) ndarray, px/deg, optional
+            As in :meth:`deg_to_px`.
+
+        Returns
+        -------
+        float or (N,) ndarray, deg
+        """
+        ppd = self._local_ppd(px_per_deg)
+        out = np.asarray(px, dtype=np.float64) / ppd
+        return float(out) if np.ndim(out) == 0 else out
+
+    def _local_ppd(self, px_per_deg: float | np.ndarray | None) -> float | np.ndarray:
+        if px_per_deg is None:
+            return self.px_per_deg()
+        ppd = np.asarray(px_per_deg, dtype=np.float64)
+        if np.any(ppd <= 0):
+            raise GeometryError("pixels per degree must be positive")
+        if np.isnan(ppd).any():
+            ppd = np.where(np.isnan(ppd), self.px_per_deg(), ppd)
+        return float(ppd) if ppd.ndim == 0 else ppd
+
+    def px_to_mm(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Stored-frame positions → screen mm from the screen centre, per axis.
+
+        Parameters
+        ----------
+        x, y : (N,) ndarray of float64, px
+
+        Returns
+        -------
+        mm_x, mm_y : (N,) ndarray of float64, mm
+        """
+        ax, bx, ay, by = self.mm_affine()
+        return ax + bx * np.asarray(x, np.float64), ay + by * np.asarray(y, np.float64)
+
+    def mm_affine(self) -> tuple[float, float, float, float]:
+        """Coefficients ``(ax, bx, ay, by)`` with ``offset_mm = a + b·px`` per axis.
+
+        The offset is measured on the screen from its centre; with the viewing
+        distance, ``atan2(a + b·x, distance_mm)`` is exactly :meth:`to_degrees`.
+        Numba kernels take these scalars instead of the geometry object.
+        """
+        mmx, mmy = self.mm_per_px()
+        left = top = 0.0
+        if self.frame == "image":
+            left, top = float(self.image_left_px), float(self.image_top_px)  # type: ignore[arg-type]
+        smx = self.screen_w_mm / self.screen_w_px  # type: ignore[operator]
+        smy = self.screen_h_mm / self.screen_h_px  # type: ignore[operator]
+        ax = (left - self.screen_w_px / 2.0) * smx  # type: ignore[operator]
+        ay = (top - self.screen_h_px / 2.0) * smy  # type: ignore[operator]
+        return ax, mmx, ay, mmy
+
+    @classmethod
+    def from_px_per_deg(cls, px_per_deg: float) -> Geometry:
+        """A pixel-scale geometry: only a constant ``px_per_deg`` is known (e.g. from the CLI).
+
+        A screen frame of 1 mm pixels viewed from the distance at which one degree
+        spans ``px_per_deg`` pixels at its centre; good for converting kernel widths and
+        radii (:meth:`deg_to_px`), not for absolute screen positions.
+
+        Parameters
+        ----------
+        px_per_deg : float, px/deg
+
+        Returns
+        -------
+        Geometry
+        """
+        ppd = float(px_per_deg)
+        if not math.isfinite(ppd) or ppd <= 0:
+            raise GeometryError(f"pixels per degree must be positive, got {px_per_deg}")
+        dist = distance_for_px_per_deg(ppd, 1.0)
+        n = max(1.0, round(ppd * 10))
+        return cls(
+            frame="screen", screen_w_px=n, screen_h_px=n, screen_w_mm=n, screen_h_mm=n,
+            viewing_distance_mm=dist,
+        )  # fmt: skip
 
     def angular_distance(
         self, x1: np.ndarray, y1: np.ndarray, x2: np.ndarray, y2: np.ndarray
@@ -188,6 +330,26 @@ class Geometry:
         return np.degrees(np.arctan2(cross, dot))
 
 
+def distance_for_px_per_deg(px_per_deg: float, mm_per_px: float) -> float:
+    """Viewing distance at which pixels of ``mm_per_px`` give ``px_per_deg`` at the centre.
+
+    The inverse of :meth:`Geometry.px_per_deg_xy`: a pixel subtends ``2·atan(mm / 2d)``,
+    which must equal ``1 / px_per_deg`` degrees.
+
+    Parameters
+    ----------
+    px_per_deg : float, px/deg
+    mm_per_px : float, mm
+
+    Returns
+    -------
+    float, mm
+    """
+    if not (math.isfinite(px_per_deg) and px_per_deg > 0 and mm_per_px > 0):
+        raise GeometryError(f"pixels per degree must be positive, got {px_per_deg}")
+    return mm_per_px / 2.0 / math.tan(math.radians(0.5 / px_per_deg))
+
+
 def letterbox(
     image_w: float, image_h: float, screen_w: float, screen_h: float
 ) -> tuple[float, float, float, float]:
@@ -200,3 +362,52 @@ def letterbox(
     s = min(screen_w / image_w, screen_h / image_h)
     disp_w, disp_h = image_w * s, image_h * s
     return (screen_w - disp_w) / 2.0, (screen_h - disp_h) / 2.0, disp_w, disp_h
+
+
+#: Optional per-row columns carrying a time-varying image-px-per-degree mapping
+#: (a viewer that zooms and pans: REFLACX) in samples and events tables.
+PPD_COLUMNS = ("px_per_deg_x", "px_per_deg_y")
+
+
+def local_px_per_deg(table: Any, geometry: Geometry | None) -> tuple[np.ndarray, np.ndarray]:
+    """Per-row pixels per degree of a samples or events table, per axis.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Rows of a samples or events table; its ``px_per_deg_x``/``px_per_deg_y``
+        columns, where present and finite, give the mapping in force at that row.
+    geometry : Geometry or None
+        Fills rows without their own mapping with :meth:`Geometry.px_per_deg_xy`.
+
+    Returns
+    -------
+    ppd_x, ppd_y : (N,) ndarray of float64, px/deg
+        NaN where neither the row nor the geometry knows the mapping.
+    """
+    n = len(table)
+    base = (
+        geometry.px_per_deg_xy()
+        if geometry is not None and geometry.has_degrees
+        else (math.nan, math.nan)
+    )
+    out = []
+    for col, fill in zip(PPD_COLUMNS, base, strict=True):
+        v = (
+            np.asarray(table[col], dtype=np.float64)
+            if col in getattr(table, "columns", ())
+            else np.full(n, np.nan)
+        )
+        out.append(np.where(np.isfinite(v) & (v > 0), v, fill))
+    return out[0], out[1]
+
+
+def is_time_varying(table: Any) -> bool:
+    """Whether a samples/events table carries a changing ``px_per_deg_x``/``_y`` mapping."""
+    for col in PPD_COLUMNS:
+        if col in getattr(table, "columns", ()):
+            v = np.asarray(table[col], dtype=np.float64)
+            v = v[np.isfinite(v)]
+            if v.size and v.min() != v.max():
+                return True
+    return False

@@ -80,6 +80,10 @@ class Recording:
             "n_samples": len(self.samples),
             "duration_ms": float(t[-1] - t[0]) if len(t) else 0.0,
             "pupil_unit": self.pupil_unit,
+            "session_id": None
+            if self.extra.get("session_id") is None
+            else str(self.extra["session_id"]),
+            "fixation_only": bool(self.extra.get("fixation_only", False)),
         }
         row.update(self.geometry.to_dict())
         return row

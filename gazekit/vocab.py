@@ -2,7 +2,8 @@
 
 * :data:`GAZEINTENT_FINDINGS` — the 13 findings of RadGazeIntent/GazeIntent, in that
   code's order (the multi-hot column order gazekit's intent tables use by default).
-* :data:`REFLACX_LABELS` — REFLACX phase 2–3 ellipse labels.
+* :data:`REFLACX_LABELS` — REFLACX phase 2–3 ellipse labels; :data:`REFLACX_PHASE1_LABELS`
+  — the labels only phase 1 used.
 * :data:`EGD_LABELS` — EGD-CXR's diagnosis classes and the CheXpert labels of its
   master sheet.
 * :data:`SYNONYMS` — words and phrases a radiologist dictates for each GazeIntent
@@ -49,6 +50,23 @@ REFLACX_LABELS: tuple[str, ...] = (
     "Other",
 )
 
+#: Labels only REFLACX phase 1 used (the corpus writes label names with the first letter
+#: capitalised); phase 1 shared Atelectasis, Consolidation, Enlarged cardiac silhouette,
+#: Groundglass opacity, Pneumothorax, Pulmonary edema, Support devices and Other with
+#: phases 2–3. ``Quality issue`` is an image-quality flag, not a finding.
+REFLACX_PHASE1_LABELS: tuple[str, ...] = (
+    "Pleural effusion",
+    "Nodule",
+    "Mass",
+    "Wide mediastinum",
+    "Airway wall thickening",
+    "Emphysema",
+    "Fibrosis",
+    "Fracture",
+    "Pleural thickening",
+    "Quality issue",
+)
+
 #: EGD-CXR diagnosis classes (master sheet) and its 14 CheXpert labels (``__chx`` columns).
 EGD_LABELS: tuple[str, ...] = (
     "Normal",
@@ -88,7 +106,21 @@ REFLACX_TO_GAZEINTENT: dict[str, str | None] = {
     "Interstitial lung disease": "lung_opacity",
     "Acute fracture": "fracture",
     "Other": None,
+    # phase 1 (the same reading of each label as its phase 2-3 successor):
+    "Pleural effusion": "pleural_effusion",
+    "Nodule": "lung_lesion",  # CheXpert "Lung Lesion": nodule or mass
+    "Mass": "lung_lesion",
+    "Wide mediastinum": "enlarged_cardiomediastinum",
+    "Airway wall thickening": None,  # no GazeIntent counterpart
+    "Emphysema": None,  # as "High lung volume / emphysema"
+    "Fibrosis": "lung_opacity",  # as "Interstitial lung disease"
+    "Fracture": "fracture",
+    "Pleural thickening": "pleural_other",  # CheXpert "Pleural Other"
+    "Quality issue": None,  # an image-quality flag, not a finding
 }
+
+#: REFLACX labels with no GazeIntent counterpart (findings dropped by the intent labellers).
+REFLACX_UNMAPPED: tuple[str, ...] = tuple(k for k, v in REFLACX_TO_GAZEINTENT.items() if v is None)
 
 #: EGD-CXR / CheXpert label -> GazeIntent finding (None: no counterpart).
 EGD_TO_GAZEINTENT: dict[str, str | None] = {

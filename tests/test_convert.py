@@ -26,13 +26,18 @@ def test_convert_every_fixture_format_then_info(tmp_path, data_file):
               data_file("tobii/prolab_export.tsv"), "-o", out,
               "--allow-mixed-pupil-units")  # fmt: skip
     assert res.exit_code == 0, res.output
-    assert "6 recordings" in res.output
+    assert "7 recordings" in res.output
     recs = read_frame(out / "recordings.parquet", "recordings")
     assert sorted(recs["source_format"].unique()) == ["asc", "egd", "reflacx", "tobii"]
     manifest = json.loads((out / "manifest.json").read_text())
-    assert len(manifest["recordings"]) == 6 and manifest["failures"] == []
+    assert len(manifest["recordings"]) == 7 and manifest["failures"] == []
     info = run("info", out, "--recording", "P102R108387")
-    assert info.exit_code == 0 and "reflacx" in info.output and "findings 1" in info.output
+    assert info.exit_code == 0 and "reflacx" in info.output and "findings 3" in info.output
+    assert "reader identity" in info.output and "unknown (not published)" in info.output
+    assert "geometry mode          time-varying" in info.output
+    assert "REFLACX phase 1 labels -> GazeIntent" in info.output
+    egd = run("info", out, "--recording", recs["recording_id"][recs["corpus"] == "egd"].iloc[0])
+    assert "calibration skipped    1 image(s)" in egd.output and "from corpus" in egd.output
     again = run("convert", data_file("asc"), "-o", out)
     assert again.exit_code != 0 and "--overwrite" in again.output
     assert run("convert", data_file("asc"), "-o", out, "--overwrite").exit_code == 0

@@ -12,6 +12,7 @@ from reference.heatmaps import naive_coverage_counts, naive_heatmap
 from gazekit import heatmaps, schemas
 from gazekit.anatomy import Atlas
 from gazekit.errors import InputError
+from gazekit.geometry import Geometry
 
 
 def _fix(xs, ys, durs, onsets=None):
@@ -47,7 +48,7 @@ def test_wide_kernel_on_coarse_grid_matches_full_resolution_blur():
 
 
 def test_sigma_in_degrees_uses_px_per_deg():
-    a = heatmaps.heatmap([50.0], [50.0], (101, 101), sigma=1.0, geometry=heatmaps.PixelScale(5.0))
+    a = heatmaps.heatmap([50.0], [50.0], (101, 101), sigma=1.0, geometry=Geometry.from_px_per_deg(5.0))
     b = heatmaps.heatmap([50.0], [50.0], (101, 101), sigma=5.0, unit="px")
     np.testing.assert_allclose(a, b)
 

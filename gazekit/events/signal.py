@@ -248,21 +248,11 @@ def check_time(t: np.ndarray, path: str | None = None) -> None:
 def degree_transform(geometry: Geometry) -> tuple[float, float, float, float, float]:
     """Coefficients ``(ax, bx, ay, by, distance_mm)`` with ``offset_mm = a + b·px``.
 
-    The composition of :meth:`Geometry.image_to_screen` and the px→mm scale of
-    :meth:`Geometry.to_degrees`, so ``atan2(a + b·x, distance)`` is exactly its angle.
+    :meth:`Geometry.mm_affine` plus the viewing distance, so ``atan2(a + b·x, distance)``
+    is exactly :meth:`Geometry.to_degrees`'s angle.
     """
     geometry._require_degrees()
-    g = geometry
-    mmx = g.screen_w_mm / g.screen_w_px  # type: ignore[operator]
-    mmy = g.screen_h_mm / g.screen_h_px  # type: ignore[operator]
-    left, top, sx, sy = 0.0, 0.0, 1.0, 1.0
-    if g.frame == "image":
-        left, top = float(g.image_left_px), float(g.image_top_px)  # type: ignore[arg-type]
-        sx = g.image_disp_w_px / g.image_w_px  # type: ignore[operator]
-        sy = g.image_disp_h_px / g.image_h_px  # type: ignore[operator]
-    ax = (left - g.screen_w_px / 2.0) * mmx  # type: ignore[operator]
-    ay = (top - g.screen_h_px / 2.0) * mmy  # type: ignore[operator]
-    return ax, sx * mmx, ay, sy * mmy, float(g.viewing_distance_mm)  # type: ignore[arg-type]
+    return (*geometry.mm_affine(), float(geometry.viewing_distance_mm))  # type: ignore[arg-type]
 
 
 def to_degrees(x: np.ndarray, y: np.ndarray, geometry: Geometry) -> tuple[np.ndarray, np.ndarray]:

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from gazekit.errors import InputError
+from gazekit.geometry import PPD_COLUMNS, Geometry
 from gazekit.io.selection import check_single_selection
 
 log = logging.getLogger(__name__)
@@ -73,25 +74,12 @@ def fixation_arrays(
     return x, y, w
 
 
-class PixelScale:
-    """Stand-in geometry when only the pixels per degree are known (e.g. from the CLI).
-
-    Parameters
-    ----------
-    ppd : float, px/deg
-    """
-
-    def __init__(self, ppd: float) -> None:
-        if not np.isfinite(ppd) or ppd <= 0:
-            raise InputError(f"pixels per degree must be positive, got {ppd}")
-        self.ppd = float(ppd)
-
-    def px_per_deg(self) -> float:
-        """Pixels per degree."""
-        return self.ppd
+#: A constant pixels-per-degree "geometry" (e.g. from the CLI's ``--px-per-deg``):
+#: :meth:`gazekit.geometry.Geometry.from_px_per_deg`, under its former name.
+PixelScale = Geometry.from_px_per_deg
 
 
-def sigma_to_px(sigma: float, unit: str = "deg", geometry: Any = None) -> float:
+def sigma_to_px(sigma: float, unit: str = "deg", geometry: Geometry | None = None) -> float:
     """Convert a kernel width to pixels of the image grid.
 
     Parameters
@@ -100,7 +88,12 @@ def sigma_to_px(sigma: float, unit: str = "deg", geometry: Any = None) -> float:
         Kernel standard deviation, in ``unit``.
     unit : {"deg", "px"}
     geometry : gazekit.geometry.Geometry, optional
-        Needed for degrees (uses :meth:`~gazekit.geometry.Geometry.px_per_deg`).
+        Needed for degrees (:meth:`~gazekit.geometry.Geometry.deg_to_px` at the screen
+        centre).
+
+    Returns
+    -------
+    float, px
     """
     if not np.isfinite(sigma) or sigma <= 0:
         raise InputError(f"sigma must be positive, got {sigma}")
@@ -110,7 +103,26 @@ def sigma_to_px(sigma: float, unit: str = "deg", geometry: Any = None) -> float:
         raise InputError(f"sigma unit must be 'deg' or 'px', got {unit!r}")
     if geometry is None:
         raise InputError("sigma in degrees needs the recording's geometry (or use unit='px')")
-    return float(sigma) * geometry.px_per_deg()
+    return float(geometry.deg_to_px(sigma))
+
+
+def fixation_px_per_deg(fixations: pd.DataFrame) -> np.ndarray | None:
+    """(N, 2) per-fixation image px per degree (x, y), when the table carries them.
+
+    The ``px_per_deg_x``/``px_per_deg_y`` columns of an events table (a viewer that zooms
+    and pans: REFLACX), for the rows :func:`fixation_arrays` returns; ``None`` without them.
+    """
+    if not any(c in fixations.columns for c in PPD_COLUMNS):
+        return None
+    if "event" in fixations.columns:
+        fixations = fixations[fixations["event"] == "fixation"]
+    cols = [
+        fixations[c].to_numpy(dtype=np.float64, na_value=np.nan)
+        if c in fixations.columns
+        else np.full(len(fixations), np.nan)
+        for c in PPD_COLUMNS
+    ]
+    return np.stack(cols, axis=1)
 
 
 def splat(
@@ -160,28 +172,36 @@ def splat(
     return out.reshape(h, wd)
 
 
-def blur(grid: np.ndarray, sigma_px: float) -> np.ndarray:
+def blur(grid: np.ndarray, sigma_px: float | tuple[float, float]) -> np.ndarray:
     """Separable Gaussian blur (zero outside the grid), truncated at 4 σ.
+
+    Parameters
+    ----------
+    grid : (H, W) ndarray
+    sigma_px : float or (sx, sy), grid px
+        One σ, or one per axis (x = columns, y = rows).
 
     OpenCV in float32 when available, else :func:`scipy.ndimage.gaussian_filter`.
     """
-    if sigma_px <= 0:
+    sx, sy = (sigma_px, sigma_px) if np.isscalar(sigma_px) else sigma_px  # type: ignore[misc]
+    sx, sy = float(sx), float(sy)
+    if sx <= 0 and sy <= 0:
         return grid
     try:
         import cv2
     except ImportError:  # pragma: no cover - opencv is a dependency
         cv2 = None
-    radius = math.ceil(TRUNCATE * sigma_px)
-    if cv2 is not None and max(grid.shape) < 32768:
-        k = 2 * radius + 1
+    if cv2 is not None and max(grid.shape) < 32768 and sx > 0 and sy > 0:
+        kx = 2 * math.ceil(TRUNCATE * sx) + 1
+        ky = 2 * math.ceil(TRUNCATE * sy) + 1
         src = np.ascontiguousarray(grid, dtype=np.float32)
-        out = cv2.GaussianBlur(
-            src, (k, k), sigma_px, sigmaY=sigma_px, borderType=cv2.BORDER_CONSTANT
-        )
+        out = cv2.GaussianBlur(src, (kx, ky), sx, sigmaY=sy, borderType=cv2.BORDER_CONSTANT)
         return out.astype(np.float64)
     from scipy import ndimage
 
-    return ndimage.gaussian_filter(grid, sigma_px, mode="constant", truncate=TRUNCATE)
+    return ndimage.gaussian_filter(
+        grid, (max(sy, 0.0), max(sx, 0.0)), mode="constant", truncate=TRUNCATE
+    )
 
 
 def normalize_map(m: np.ndarray, how: str = "probability", pixel_area: float = 1.0) -> np.ndarray:
@@ -208,6 +228,7 @@ def heatmap(
     normalize: str = "probability",
     downsample: int = 1,
     exact: bool = False,
+    px_per_deg: np.ndarray | None = None,
 ) -> np.ndarray:
     """Fixation-density heatmap of points on an image.
 
@@ -222,7 +243,7 @@ def heatmap(
     sigma : float
         Gaussian standard deviation (default 1°).
     unit : {"deg", "px"}
-        Unit of ``sigma``; degrees use ``geometry.px_per_deg()``.
+        Unit of ``sigma``; degrees use :meth:`Geometry.deg_to_px`, or ``px_per_deg``.
     geometry : Geometry, optional
     normalize : {"probability", "density", "max", "none"}
     downsample : int
@@ -230,6 +251,11 @@ def heatmap(
     exact : bool
         Blur at full grid resolution even for wide kernels (by default σ above 16 grid
         px is blurred on a coarser grid and resampled; relative error ~1e-3).
+    px_per_deg : (N,) or (N, 2) array_like, px/deg, optional
+        Each fixation's own image px per degree (x, y): with a viewer that zooms
+        (REFLACX), σ in degrees is σx = σ·ppd_x, σy = σ·ppd_y at each fixation, as the
+        corpus's published heatmaps do. NaN entries use ``geometry``. Fixations are
+        grouped by σ (1 % bins) and each group blurred once.
 
     Returns
     -------
@@ -253,32 +279,72 @@ def heatmap(
     wts = np.ones_like(x) if weights is None else np.asarray(weights, np.float64).ravel()
     if not (x.size == y.size == wts.size):
         raise InputError(f"x, y and weights differ in length ({x.size}, {y.size}, {wts.size})")
+    if unit == "deg" and px_per_deg is not None:
+        sx, sy = _sigma_per_point(sigma, px_per_deg, geometry, x.size)
+        out = np.zeros((-(-h // d), -(-w // d)))
+        key = np.round(np.log(np.stack([sx, sy], axis=1)) / np.log(1.01)).astype(np.int64)
+        _, group = np.unique(key, axis=0, return_inverse=True)
+        for g in np.unique(group):
+            sel = group.ravel() == g
+            out += _density(
+                x[sel], y[sel], wts[sel], (h, w), d, float(np.median(sx[sel])),
+                float(np.median(sy[sel])), exact,
+            )  # fmt: skip
+        return normalize_map(out, normalize, pixel_area=float(d * d))
+    s_px = sigma_to_px(sigma, unit, geometry)
+    out = _density(x, y, wts, (h, w), d, s_px, s_px, exact)
+    return normalize_map(out, normalize, pixel_area=float(d * d))
+
+
+def _sigma_per_point(
+    sigma: float, px_per_deg: Any, geometry: Any, n: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-point σ (px) along x and y from per-point px/deg (NaN: the geometry's)."""
+    if not np.isfinite(sigma) or sigma <= 0:
+        raise InputError(f"sigma must be positive, got {sigma}")
+    ppd = np.asarray(px_per_deg, np.float64)
+    ppd = np.stack([ppd, ppd], axis=1) if ppd.ndim == 1 else ppd
+    if ppd.shape != (n, 2):
+        raise InputError(f"px_per_deg must be (N,) or (N, 2) for N={n}, got {ppd.shape}")
+    bad = ~(np.isfinite(ppd) & (ppd > 0))
+    if bad.any():
+        if geometry is None or not getattr(geometry, "has_degrees", False):
+            raise InputError(
+                "some fixations have no px_per_deg and no geometry gives one (or use unit='px')"
+            )
+        fill = np.asarray(geometry.px_per_deg_xy(), np.float64)[None, :]
+        ppd = np.where(bad, fill, ppd)
+    return sigma * ppd[:, 0], sigma * ppd[:, 1]
+
+
+def _density(
+    x: np.ndarray, y: np.ndarray, wts: np.ndarray, shape: tuple[int, int], d: int,
+    sx_px: float, sy_px: float, exact: bool,
+) -> np.ndarray:  # fmt: skip
+    """Unnormalised map of weighted points blurred with σ = (sx_px, sy_px) image px."""
+    h, w = shape
     gh, gw = -(-h // d), -(-w // d)
-    s_grid = sigma_to_px(sigma, unit, geometry) / d
+    sgx, sgy = sx_px / d, sy_px / d
     # Wide kernels are blurred on a coarser grid (σ ≥ 8 coarse px) and resampled
     # bilinearly: the extra smoothing (tent of one coarse px) adds < 0.3 % to σ².
-    f = 1 if exact else max(1, int(s_grid // COARSE_SIGMA))
+    f = 1 if exact else max(1, int(min(sgx, sgy) // COARSE_SIGMA))
     # the coarse grid covers ceil(g / f) * f grid px, so the scale is exactly 1/f
     ch, cw = -(-gh // f), -(-gw // f)
-    s_c = s_grid / f
+    scx, scy = sgx / f, sgy / f
     # pad by the kernel radius so fixations near or beyond the border keep the part of
     # their Gaussian that falls inside the image (exactly as a sum of Gaussians would)
-    pad = math.ceil(TRUNCATE * s_c) + 2
+    pad = math.ceil(TRUNCATE * max(scx, scy)) + 2
     grid = splat(x, y, wts, (ch + 2 * pad, cw + 2 * pad), 1.0 / (d * f), offset=pad)
     # the bilinear split itself adds on average 1/6 px² of variance per axis
-    out = blur(grid, math.sqrt(s_c * s_c - 1.0 / 6.0) if s_c > 1.0 else s_c)
+    out = blur(grid, tuple(math.sqrt(c * c - 1.0 / 6.0) if c > 1.0 else c for c in (scx, scy)))  # type: ignore[arg-type]
     if f == 1:
-        out = out[pad : pad + gh, pad : pad + gw]
-    else:
-        import cv2
+        return out[pad : pad + gh, pad : pad + gw]
+    import cv2
 
-        q = 2  # coarse px kept around the image so the interpolation has neighbours
-        c = np.ascontiguousarray(
-            out[pad - q : pad + ch + q, pad - q : pad + cw + q], dtype=np.float32
-        )
-        up = cv2.resize(c, ((cw + 2 * q) * f, (ch + 2 * q) * f), interpolation=cv2.INTER_LINEAR)
-        out = up[q * f : q * f + gh, q * f : q * f + gw].astype(np.float64) / (f * f)
-    return normalize_map(out, normalize, pixel_area=float(d * d))
+    q = 2  # coarse px kept around the image so the interpolation has neighbours
+    c = np.ascontiguousarray(out[pad - q : pad + ch + q, pad - q : pad + cw + q], dtype=np.float32)
+    up = cv2.resize(c, ((cw + 2 * q) * f, (ch + 2 * q) * f), interpolation=cv2.INTER_LINEAR)
+    return up[q * f : q * f + gh, q * f : q * f + gw].astype(np.float64) / (f * f)
 
 
 def compute(
@@ -292,11 +358,15 @@ def compute(
     normalize: str = "probability",
     downsample: int = 1,
 ) -> np.ndarray:
-    """Heatmap of a fixation table (``x_px``, ``y_px``, ``duration_ms``); see :func:`heatmap`."""
+    """Heatmap of a fixation table (``x_px``, ``y_px``, ``duration_ms``); see :func:`heatmap`.
+
+    Per-fixation ``px_per_deg_x``/``px_per_deg_y`` columns (REFLACX's zoom) set each
+    fixation's σ in degrees.
+    """
     x, y, w = fixation_arrays(fixations, weight=weight)
     return heatmap(
         x, y, shape, weights=w, sigma=sigma, unit=unit, geometry=geometry,
-        normalize=normalize, downsample=downsample,
+        normalize=normalize, downsample=downsample, px_per_deg=fixation_px_per_deg(fixations),
     )  # fmt: skip
 
 
@@ -410,12 +480,14 @@ def windowed(
         if "offset_ms" in fx.columns
         else on + fx["duration_ms"].to_numpy(dtype=np.float64)
     )
+    ppd = fixation_px_per_deg(fixations)
     maps = []
     for a, b in windows:
         overlap = np.clip(np.minimum(off, b) - np.maximum(on, a), 0.0, None)
         sel = overlap > 0
         ww = overlap[sel] if weight == "duration" else w[sel]
-        maps.append(heatmap(x[sel], y[sel], shape, weights=ww, **kwargs))
+        extra = {"px_per_deg": ppd[sel]} if ppd is not None else {}
+        maps.append(heatmap(x[sel], y[sel], shape, weights=ww, **kwargs, **extra))
     if not maps:
         d = int(kwargs.get("downsample", 1))
         return np.zeros((0, -(-shape[0] // d), -(-shape[1] // d)))

@@ -13,7 +13,13 @@ import pandas as pd
 
 from gazekit.errors import InputError
 from gazekit.heatmaps._kernels import coverage_counts
-from gazekit.heatmaps.density import fixation_arrays, heatmap, region_mass, stacked
+from gazekit.heatmaps.density import (
+    fixation_arrays,
+    fixation_px_per_deg,
+    heatmap,
+    region_mass,
+    stacked,
+)
 
 log = logging.getLogger(__name__)
 
@@ -21,12 +27,25 @@ PathLike = str | os.PathLike[str]
 
 
 def coverage_radius_px(radius: float = 1.0, unit: str = "deg", geometry: Any = None) -> float:
-    """Coverage radius in image px (1° by default; falls back to error without geometry)."""
+    """Coverage radius in image px (1° by default), via :meth:`Geometry.deg_to_px`.
+
+    Parameters
+    ----------
+    radius : float
+        In ``unit``.
+    unit : {"deg", "px"}
+    geometry : Geometry, optional
+        Needed for degrees (its fixed mapping; for a zooming viewer, the most-used view).
+
+    Returns
+    -------
+    float, px
+    """
     if unit == "px":
         return float(radius)
     if geometry is None:
         raise InputError("a coverage radius in degrees needs the geometry (or unit='px')")
-    return float(radius) * geometry.px_per_deg()
+    return float(geometry.deg_to_px(radius))
 
 
 def _coverage(x: np.ndarray, y: np.ndarray, atlas: Any, radius_px: float) -> np.ndarray:
@@ -147,7 +166,7 @@ def per_anatomy_batch(
         x, y, w = fixation_arrays(fix)
         heat = heatmap(
             x, y, atlas.shape, weights=w, sigma=sigma, unit=unit, geometry=geometry,
-            normalize="none", downsample=downsample,
+            normalize="none", downsample=downsample, px_per_deg=fixation_px_per_deg(fix),
         )  # fmt: skip
         return stacked(heat, atlas, normalize=normalize, dtype=np.float32)
 

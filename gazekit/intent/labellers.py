@@ -8,7 +8,7 @@ implements the rules below (all parameters in :class:`IntentParams`, physical un
 ``radexplore`` (uncertainty-driven exploration)
     Every *valid* fixation is labelled with every finding of the image at once; no
     single target. The "uncertainty filter" is implemented as (a) dropping findings
-    whose reader ``certainty`` is below ``min_certainty`` (REFLACX 1..9 scale; off by
+    whose reader ``certainty`` is below ``min_certainty`` (REFLACX 1–5 scale; off by
     default) and (b) leaving fixations shorter than ``min_fixation_s`` or without a
     position unlabelled. Each fixation still gets a row.
 ``radseq`` (systematic sequential search, one finding at a time)
@@ -51,7 +51,7 @@ import pandas as pd
 
 from gazekit import schemas, vocab
 from gazekit.errors import GazekitError, InputError
-from gazekit.geometry import Geometry
+from gazekit.geometry import PPD_COLUMNS, Geometry, local_px_per_deg
 from gazekit.registry import Registry
 
 log = logging.getLogger(__name__)
@@ -246,16 +246,36 @@ def _prepare_findings(
     return f[cols].reset_index(drop=True)
 
 
-def margin_in_px(geometry: Geometry | None, params: IntentParams) -> float:
-    """Region margin in px of the fixation frame: ``margin_deg`` when degrees are known."""
+def margin_in_px(
+    geometry: Geometry | None, params: IntentParams, fixations: pd.DataFrame | None = None
+) -> float | np.ndarray:
+    """Region margin in px of the fixation frame: ``margin_deg`` when degrees are known.
+
+    Parameters
+    ----------
+    geometry : Geometry or None
+    params : IntentParams
+    fixations : DataFrame, optional
+        With ``px_per_deg_x``/``px_per_deg_y`` columns (a viewer that zooms: REFLACX), the
+        margin is taken at each fixation's own mapping (mean of the two axes).
+
+    Returns
+    -------
+    float or (N,) ndarray, px
+    """
+    if fixations is not None and any(c in fixations.columns for c in PPD_COLUMNS):
+        ppx, ppy = local_px_per_deg(fixations, geometry)
+        ppd = (ppx + ppy) / 2.0
+        if np.isfinite(ppd).all():
+            return params.margin_deg * ppd
     if geometry is not None and geometry.has_degrees:
-        return params.margin_deg * geometry.px_per_deg()
+        return float(geometry.deg_to_px(params.margin_deg))
     log.info("viewing geometry unknown: region margin %.1f px", params.margin_px)
     return params.margin_px
 
 
 def inside_regions(
-    x: np.ndarray, y: np.ndarray, findings: pd.DataFrame, margin: float
+    x: np.ndarray, y: np.ndarray, findings: pd.DataFrame, margin: float | np.ndarray
 ) -> np.ndarray:
     """Which fixations lie inside which finding shape grown by ``margin`` px.
 
@@ -263,7 +283,8 @@ def inside_regions(
     ----------
     x, y : (N,) ndarray of float64, px
     findings : DataFrame with ``shape, xmin, ymin, xmax, ymax`` (F rows)
-    margin : float, px
+    margin : float or (N,) ndarray, px
+        One margin, or each fixation's own (see :func:`margin_in_px`).
 
     Returns
     -------
@@ -277,6 +298,8 @@ def inside_regions(
     if len(b) == 0:
         return np.zeros((x.shape[0], 0), bool)
     x0, y0, x1, y1 = (b[:, k][None, :] for k in range(4))
+    margin = np.asarray(margin, float)
+    margin = margin[:, None] if margin.ndim == 1 else margin
     in_box = (x >= x0 - margin) & (x <= x1 + margin) & (y >= y0 - margin) & (y <= y1 + margin)
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
     ax = np.maximum((x1 - x0) / 2 + margin, 1e-9)
@@ -348,7 +371,7 @@ def seq_assignment(
     phrases: pd.DataFrame,
     regions: pd.DataFrame,
     vocabulary: Sequence[str],
-    margin: float,
+    margin: float | np.ndarray,
     params: IntentParams,
 ) -> np.ndarray:
     """RadSeq target of each fixation (object array, ``None`` for none); see module doc."""
@@ -546,7 +569,7 @@ def label_fixations(
             IntentWarning,
             stacklevel=2,
         )
-    margin = margin_in_px(geometry, params)
+    margin = margin_in_px(geometry, params, fix)
     out = fn(
         fix,
         phrases,

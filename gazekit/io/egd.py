@@ -9,17 +9,31 @@ Layout of a corpus folder (as PhysioNet's egd-cxr 1.0.0 releases it)::
 
 Conventions of this reader:
 
-* one recording per (``SESSION_ID``, ``DICOM_ID``); ``reader_id = "R<SESSION_ID>"`` (EGD
-  has one radiologist; sessions are kept apart), ``recording_id = "<dicom_id>-<reader_id>"``;
+* one recording per (``SESSION_ID``, ``DICOM_ID``); ``recording_id = "<dicom_id>-<reader_id>"``
+  (``-S<session>`` appended if an image recurs in another session). EGD-CXR was read by
+  one radiologist over ~37 sessions, so every recording gets that one ``reader_id``
+  (:data:`READER`; source ``corpus``), and the session is its own column (``session_id``
+  of the recordings table). A ``reader_id`` option, or a ``readers.csv`` (``SESSION_ID,
+  reader_id``; what :func:`write` produces for several simulated readers), overrides it;
+* calibration images: about every twentieth image shown was a calibration target,
+  stored under a ``DICOM_ID`` that is not in ``master_sheet.csv`` (a truncated id) with
+  ``X/Y_ORIGINAL`` in screen pixels. The corpus's own validation code treats such ids as
+  calibration; they are skipped (``calibration="skip"``, the default, counted in
+  ``extra["calibration_images_skipped"]``) or read as screen-frame recordings marked
+  ``extra["calibration"] = True`` (``calibration="export"``). Without a master sheet no
+  image can be told apart and none is skipped;
 * samples from ``BPOGX/BPOGY`` (best point of gaze, fraction of the 1920×1080 screen),
-  valid where ``BPOGV == 1``; pupil = mean of the valid ``LPMM/RPMM`` (mm);
+  valid where ``BPOGV == 1``; pupil = mean of the valid ``LPMM/RPMM`` (mm; 2.9–4.9 mm in
+  the corpus);
 * the displayed image's placement comes from the ``master_sheet.csv`` paddings, and its
   pixel size from the corpus's own ``X_ORIGINAL`` mapping (least squares over the
   on-image rows), so gaze is stored in DICOM pixels (frame ``image``); without
   paddings the frame is ``screen``;
-* screen size in mm and viewing distance are not published: defaults 531 × 298 mm (a
-  24-inch 16:9 monitor) at 711 mm (the corpus's "about 28 inches"); override with the
+* screen: a Dell S2719DGF, 27-inch 16:9, active area 596.7 × 335.7 mm, run at
+  1920 × 1080, viewed from "about 28 inches" (711 mm); override with the
   ``screen_w_mm``, ``screen_h_mm``, ``viewing_distance_mm`` options;
+* ``sampling_rate_hz`` is measured (median sample interval of the recording; the
+  GP3 delivers ~61.8 Hz although it is sold as 60 Hz);
 * transcript phrase times (s) are relative to the image's first sample.
 
 A folder whose sub-folders are EGD corpus folders (what :func:`write` produces for several
@@ -44,10 +58,10 @@ from gazekit.io._csv import check_time, read_delimited
 from gazekit.io.base import (
     READERS,
     WRITERS,
-    checked_rate,
     events_table,
     head_text,
     mean_of_eyes,
+    measured_rate_hz,
 )
 from gazekit.io.layout import safe_child
 from gazekit.io.parquet import atomic_open
@@ -66,7 +80,14 @@ NUMERIC = tuple(c for c in COLUMNS if c not in ("SESSION_ID", "MEDIA_ID", "DICOM
 REQUIRED = ("DICOM_ID", "Time (in secs)", "BPOGX", "BPOGY", "BPOGV")
 PADS = ("image_top_pad", "image_bottom_pad", "image_left_pad", "image_right_pad")
 SCREEN = (1920.0, 1080.0)
-DEFAULT_MM = {"screen_w_mm": 531.0, "screen_h_mm": 298.0, "viewing_distance_mm": 711.0}
+#: Dell S2719DGF active area (27-inch 16:9) and the corpus's "about 28 inches" distance.
+DEFAULT_MM = {"screen_w_mm": 596.7, "screen_h_mm": 335.7, "viewing_distance_mm": 711.0}
+NOMINAL_HZ = 60.0  #: Gazepoint GP3's nominal rate (used only when a recording is too short)
+READER = "EGD-R1"  #: the one radiologist who read all of EGD-CXR
+READER_FILE = "readers.csv"
+CALIBRATION = ("skip", "export")
+#: Gazepoint's pupil diameter in camera px per mm (LPD/LPMM ≈ 18.3/3.5 in the corpus).
+PUPIL_PX_PER_MM = 5.2
 TIME = "Time (in secs)"
 
 
@@ -108,29 +129,39 @@ class EGDReader:
         return recs
 
 
-def _master(folder: Path) -> dict[str, dict[str, float]]:
+def _master(folder: Path) -> tuple[set[str] | None, dict[str, dict[str, float]]]:
+    """The master sheet's dicom ids (``None`` without a sheet) and paddings by dicom id."""
     for cand in (folder / "master_sheet.csv", folder.parent / "master_sheet.csv"):
         if cand.is_file():
             df = read_delimited(cand, required=("dicom_id",), numeric=PADS)
+            ids = set(df["dicom_id"].astype(str))
             if not set(PADS) <= set(df.columns):
                 log.info("%s has no padding columns: gaze kept in the screen frame", cand)
-                return {}
-            return {str(r["dicom_id"]): {k: float(r[k]) for k in PADS} for _, r in df.iterrows()}
-    return {}
+                return ids, {}
+            pads = {str(r["dicom_id"]): {k: float(r[k]) for k in PADS} for _, r in df.iterrows()}
+            return ids, pads
+    return None, {}
 
 
 def _image_size(
     sx: np.ndarray, sy: np.ndarray, xo: np.ndarray, yo: np.ndarray, pad: dict[str, float]
 ) -> tuple[float, float] | None:
-    """Image (w, h) in px from the X_ORIGINAL/Y_ORIGINAL mapping (least squares)."""
-    ok = (xo >= 0) & (yo >= 0) & np.isfinite(sx) & np.isfinite(sy)
-    u = sx[ok] - pad["image_left_pad"]
-    v = sy[ok] - pad["image_top_pad"]
+    """Image (w, h) in px from the X_ORIGINAL/Y_ORIGINAL mapping (least squares).
+
+    Only rows whose gaze lies strictly inside the displayed image are used, as the
+    corpus's code maps only those (off the image it writes ``int(-k)``, which is 0, not
+    negative, for images smaller than their display).
+    """
+    disp_w = SCREEN[0] - pad["image_left_pad"] - pad["image_right_pad"]
+    disp_h = SCREEN[1] - pad["image_top_pad"] - pad["image_bottom_pad"]
+    u = sx - pad["image_left_pad"]
+    v = sy - pad["image_top_pad"]
+    with np.errstate(invalid="ignore"):
+        ok = (u > 0) & (u < disp_w) & (v > 0) & (v < disp_h) & np.isfinite(xo) & np.isfinite(yo)
+    u, v = u[ok], v[ok]
     if ok.sum() < 2 or float(u @ u) == 0 or float(v @ v) == 0:
         return None
     kx, ky = _scale(u, xo[ok]), _scale(v, yo[ok])
-    disp_w = SCREEN[0] - pad["image_left_pad"] - pad["image_right_pad"]
-    disp_h = SCREEN[1] - pad["image_top_pad"] - pad["image_bottom_pad"]
     return float(np.round(kx * disp_w)), float(np.round(ky * disp_h))
 
 
@@ -147,6 +178,8 @@ def _scale(u: np.ndarray, o: np.ndarray) -> float:
         hi = float(np.min((o + hi_off) / u))
         if lo <= hi:
             return (lo + hi) / 2
+    if u.size < 2 or np.ptp(u) == 0:  # one gaze position: the ratio is all there is
+        return float(np.mean(o) / np.mean(u)) if u.size else float("nan")
     return float(np.polyfit(u, o, 1)[0])
 
 
@@ -173,8 +206,37 @@ def _transcript(folder: Path, dicom_id: str, rid: str) -> pd.DataFrame | None:
     return schemas.get("transcripts").conform(pd.DataFrame(rows)).to_pandas() if rows else None
 
 
+def _session_text(value: Any) -> str:
+    s = str(value)
+    return s[:-2] if re.fullmatch(r"\d+\.0", s) else s
+
+
+def _readers(folder: Path, options: dict[str, Any]) -> tuple[dict[str, str], str]:
+    """Session → reader id, and the source of that identity."""
+    if options.get("reader_id"):
+        return {}, "option"
+    path = folder / READER_FILE
+    if path.is_file():
+        df = read_delimited(path, required=("SESSION_ID", "reader_id"))
+        return {
+            _session_text(k): str(v) for k, v in zip(df["SESSION_ID"], df["reader_id"], strict=True)
+        }, READER_FILE
+    return {}, "corpus"
+
+
 def read_fixations(folder: Path) -> pd.DataFrame | None:
-    """The folder's ``fixations.csv`` (``None`` when absent)."""
+    """The folder's ``fixations.csv`` (``None`` when absent).
+
+    Parameters
+    ----------
+    folder : Path
+        An EGD-CXR corpus folder.
+
+    Returns
+    -------
+    pandas.DataFrame or None
+        The file's rows, numeric columns parsed.
+    """
     fix_path = folder / "fixations.csv"
     if not fix_path.is_file():
         return None
@@ -224,33 +286,61 @@ def read_egd(
         )
     if df.empty:
         raise InputError("no samples (header only)", path=gaze_path, line=2)
+    calibration = options.get("calibration") or "skip"
+    if calibration not in CALIBRATION:
+        raise InputError(f"calibration must be one of {CALIBRATION}, got {calibration!r}")
     df["_line"] = lines
     fix = read_fixations(folder) if fixations is None else fixations
-    master = _master(folder)
+    ids, master = _master(folder)
     mm = {k: float(options.get(k) or v) for k, v in DEFAULT_MM.items()}
     session = df["SESSION_ID"] if "SESSION_ID" in df else pd.Series("1", index=df.index)
-    df["_session"] = session.fillna("1").astype(str)
+    df["_session"] = session.fillna("1").map(_session_text)
+    readers, source = _readers(folder, options)
+    groups = list(df.groupby(["_session", "DICOM_ID"], sort=False))
+    is_cal = [ids is not None and str(dicom) not in ids for (_, dicom), _ in groups]
+    n_cal = int(sum(is_cal))
+    if n_cal:
+        log.info(
+            "%s: %d calibration image(s) (DICOM_ID not in master_sheet.csv) %s",
+            gaze_path, n_cal, "skipped" if calibration == "skip" else "read as calibration recordings",
+        )  # fmt: skip
     recs = []
-    for (sess, dicom), g in df.groupby(["_session", "DICOM_ID"], sort=False):
-        if only is not None and (str(sess), str(dicom)) != tuple(only):
+    want = None if only is None else (_session_text(only[0]), str(only[1]))
+    for ((sess, dicom), g), cal in zip(groups, is_cal, strict=True):
+        if cal and calibration == "skip":
             continue
-        recs.append(
-            _recording(folder, gaze_path, g, str(sess), str(dicom), fix, master, mm, options)
+        if want is not None and (str(sess), str(dicom)) != want:
+            continue
+        reader = str(options.get("reader_id") or readers.get(str(sess), READER))
+        rec = _recording(
+            folder, gaze_path, g, str(sess), str(dicom), fix, {} if cal else master, mm, reader
         )
+        known = source != READER_FILE or str(sess) in readers
+        rec.extra["reader_id_source"] = source if known else "corpus"
+        rec.extra["calibration_images_skipped"] = n_cal if calibration == "skip" else 0
+        if cal:
+            rec.extra["calibration"] = True
+        recs.append(rec)
+    dup = pd.Series([r.recording_id for r in recs]).duplicated(keep=False).to_numpy()
+    for r, d in zip(recs, dup, strict=True):
+        if d:  # the same image in two sessions
+            r.recording_id = f"{r.recording_id}-S{r.extra['session_id']}"
+            for t in (r.events, r.transcript):
+                if t is not None:
+                    t["recording_id"] = r.recording_id
     return recs
 
 
-def _reader_id(session: str, options: dict[str, Any]) -> str:
-    if options.get("reader_id"):
-        return str(options["reader_id"])
-    s = session[:-2] if re.fullmatch(r"\d+\.0", session) else session
-    return f"R{s}"
+def _measured_rate(t_s: np.ndarray) -> float:
+    """Sampling rate (Hz) measured from the timestamps (s); the nominal rate when too short."""
+    hz = measured_rate_hz(np.asarray(t_s, dtype=np.float64) * 1000.0)
+    return round(hz, 2) if hz is not None else NOMINAL_HZ
 
 
 def _recording(
     folder: Path, gaze_path: Path, g: pd.DataFrame, session: str, dicom: str,
     fix: pd.DataFrame | None, master: dict[str, dict[str, float]], mm: dict[str, float],
-    options: dict[str, Any],
+    reader: str,
 ) -> Recording:  # fmt: skip
     t_s = g[TIME].to_numpy(np.float64)
     check_time(t_s, gaze_path, TIME, first_line=int(g["_line"].iloc[0]))
@@ -284,7 +374,6 @@ def _recording(
         if c in g and c + "V" in g else np.full(len(g), np.nan)
         for c in ("LPMM", "RPMM")
     ))  # fmt: skip
-    reader = _reader_id(session, options)
     rid = f"{dicom}-{reader}"
     samples = pd.DataFrame(
         {"t_ms": (t_s - t0) * 1000.0, "x_px": np.where(valid, x, np.nan),
@@ -300,8 +389,7 @@ def _recording(
     return Recording(
         recording_id=rid, samples=samples, geometry=geom,
         corpus="egd", source_file=str(gaze_path), source_format="egd",
-        sampling_rate_hz=checked_rate(samples["t_ms"].to_numpy(), 60.0, source=gaze_path),
-        image_id=dicom, reader_id=reader, events=events,
+        sampling_rate_hz=_measured_rate(t_s), image_id=dicom, reader_id=reader, events=events,
         transcript=_transcript(folder, dicom, rid), findings=None, t0=t0 * 1000.0,
         extra={"session_id": session, "pupil_unit": "mm"},
     )  # fmt: skip
@@ -328,7 +416,8 @@ READERS.add("egd", EGDReader())
 
 
 def _fmt(v: np.ndarray, decimals: int) -> np.ndarray:
-    return np.char.mod(f"%.{decimals}f", np.asarray(v, dtype=np.float64))
+    """Values rounded to ``decimals``, in pandas' float notation (``repr``: ``0.5``, ``0.0``)."""
+    return np.round(np.asarray(v, dtype=np.float64), decimals).astype(str)  # shortest repr
 
 
 def _session_number(reader_id: str | None, fallback: int) -> int:
@@ -378,33 +467,42 @@ def _gaze_rows(
     pmm = np.where(pv == 1, pupil, 0.0)
     if g.frame == "image":
         xo, yo = g.screen_to_image(fx * SCREEN[0], fy * SCREEN[1])
-        on_img = (
-            (fv == 1)
-            & (xo >= 0)
-            & (yo >= 0)
-            & (xo < (g.image_w_px or 0))
-            & (yo < (g.image_h_px or 0))
+        on_img = (xo >= 0) & (yo >= 0) & (xo < (g.image_w_px or 0)) & (yo < (g.image_h_px or 0))
+        # the corpus's mapping: int(k * (screen - pad)) on the image, int(k * -1) off it, with
+        # k = image size (made even) / displayed size
+        kx = (g.image_w_px or 0) / (g.image_disp_w_px or 1)
+        ky = (g.image_h_px or 0) / (g.image_disp_h_px or 1)
+        xo_s = (
+            np.where(on_img, np.floor(np.nan_to_num(xo)), np.trunc(-kx))
+            .astype(np.int64)
+            .astype(str)
         )
-        xo_s = np.where(on_img, np.floor(np.nan_to_num(xo)).astype(np.int64), -1).astype(str)
-        yo_s = np.where(on_img, np.floor(np.nan_to_num(yo)).astype(np.int64), -1).astype(str)
+        yo_s = (
+            np.where(on_img, np.floor(np.nan_to_num(yo)), np.trunc(-ky))
+            .astype(np.int64)
+            .astype(str)
+        )
     else:
-        xo_s = yo_s = np.full(n, "-1")
+        xo_s, yo_s = (
+            np.floor(np.nan_to_num(v)).astype(np.int64).astype(str)
+            for v in (fx * SCREEN[0], fy * SCREEN[1])
+        )
     zeros = np.full(n, "0")
     cols = {
         "SESSION_ID": np.full(n, str(session)), "MEDIA_ID": np.full(n, str(media)),
         "DICOM_ID": np.full(n, str(rec.image_id)), "CNT": (np.arange(n) + cnt0).astype(str),
-        TIME: _fmt(t, 5), "TIMETICK(f=10000000)": np.round(t * 1e7).astype(np.int64).astype(str),
+        TIME: _fmt(t, 5), "TIMETICK(f=10000000)": _fmt(np.round(t * 1e7), 0),
         "FPOGX": _fmt(fx, 5), "FPOGY": _fmt(fy, 5), "FPOGS": _fmt(fs, 5), "FPOGD": _fmt(fd, 5),
         "FPOGID": fid.astype(str), "FPOGV": fv.astype(str), "BPOGX": _fmt(bx, 5),
         "BPOGY": _fmt(by, 5), "BPOGV": valid.astype(np.int64).astype(str),
         "LPCX": _fmt(np.where(valid, 0.4, 0.0), 5), "LPCY": _fmt(np.where(valid, 0.5, 0.0), 5),
-        "LPD": _fmt(pmm * 10.0, 5), "LPS": _fmt(np.where(valid, 1.0, 0.0), 5), "LPV": pv.astype(str),
+        "LPD": _fmt(pmm * PUPIL_PX_PER_MM, 5), "LPS": _fmt(np.where(valid, 1.0, 0.0), 5), "LPV": pv.astype(str),
         "RPCX": _fmt(np.where(valid, 0.6, 0.0), 5), "RPCY": _fmt(np.where(valid, 0.5, 0.0), 5),
-        "RPD": _fmt(pmm * 10.0, 5), "RPS": _fmt(np.where(valid, 1.0, 0.0), 5), "RPV": pv.astype(str),
-        "BKID": zeros, "BKDUR": _fmt(np.zeros(n), 5), "BKPMIN": zeros,
+        "RPD": _fmt(pmm * PUPIL_PX_PER_MM, 5), "RPS": _fmt(np.where(valid, 1.0, 0.0), 5), "RPV": pv.astype(str),
+        "BKID": zeros, "BKDUR": _fmt(np.zeros(n), 5), "BKPMIN": np.full(n, "20"),
         "LPMM": _fmt(pmm, 5), "LPMMV": pv.astype(str), "RPMM": _fmt(pmm, 5), "RPMMV": pv.astype(str),
         "SACCADE_MAG": _fmt(np.zeros(n), 5), "SACCADE_DIR": _fmt(np.zeros(n), 5),
-        "VID_FRAME": zeros, "X_ORIGINAL": xo_s, "Y_ORIGINAL": yo_s,
+        "VID_FRAME": _fmt(np.zeros(n), 1), "X_ORIGINAL": xo_s, "Y_ORIGINAL": yo_s,
     }  # fmt: skip
     gaze = pd.DataFrame(cols, columns=list(COLUMNS))
     # fixations.csv: the sample row at which each fixation ends, stamped FPOGS + FPOGD
@@ -418,7 +516,7 @@ def _gaze_rows(
         s0 = (fixations["onset_ms"].to_numpy(np.float64) / 1000.0 + t_start)[keep]
         fixrows["FPOGS"], fixrows["FPOGD"] = _fmt(s0, 5), _fmt(d, 5)
         fixrows[TIME] = _fmt(s0 + d, 5)
-        fixrows["TIMETICK(f=10000000)"] = np.round((s0 + d) * 1e7).astype(np.int64).astype(str)
+        fixrows["TIMETICK(f=10000000)"] = _fmt(np.round((s0 + d) * 1e7), 0)
     else:
         fixrows = gaze.iloc[:0]
     return gaze, fixrows
@@ -487,7 +585,12 @@ def write(recordings: list[Recording], outdir: Path, **options: Any) -> list[Pat
     written: list[Path] = []
     for i, (reader, recs) in enumerate(by_reader.items()):
         folder = outdir if len(by_reader) == 1 else outdir / reader
-        written += _write_folder(recs, folder, _session_number(reader, i + 1))
+        session = _session_number(reader, i + 1)
+        written += _write_folder(recs, folder, session)
+        path = folder / READER_FILE
+        with atomic_open(path, "w", encoding="utf-8", newline="") as fh:
+            fh.write(f"SESSION_ID,reader_id\n{session},{reader}\n")
+        written.append(path)
     return written
 
 

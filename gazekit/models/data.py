@@ -245,6 +245,9 @@ def check_digests(examples: Sequence[Example], digests: dict[str, str], path: Pa
             "ids; evaluate on the training dataset, or train again",
             path=path,
         )
+def reader_known(reader_id: object) -> bool:
+    """Whether a ``reader_id`` names a reader (not null, empty or a null's text)."""
+    return reader_id is not None and str(reader_id) not in ("", "None", "nan", "<NA>")
 
 
 def split_recordings(
@@ -273,8 +276,16 @@ def split_recordings(
         return {items[i]: int(part[k]) for k, i in enumerate(order)}
 
     by_image = assign(image_ids)
-    split_readers = len(readers) >= min_readers
-    if not split_readers:
+    unknown = sum(not reader_known(e.reader_id) for e in examples)
+    split_readers = len(readers) >= min_readers and not unknown
+    if unknown:
+        # e.g. REFLACX, whose reading ids do not name the radiologist: a reader-disjoint
+        # split cannot be guaranteed, so readers are not split
+        log.warning(
+            "%d of %d recordings have no reader identity: splitting by image only "
+            "(test readers may also appear in training)", unknown, len(examples),
+        )  # fmt: skip
+    elif not split_readers:
         log.info("%d readers (< %d): splitting by image only", len(readers), min_readers)
     by_reader = assign(readers) if split_readers else dict.fromkeys(readers, -1)
     out: tuple[list[str], list[str], list[str]] = ([], [], [])

@@ -382,6 +382,6 @@ def findings_frame(
             "ymin": [f.box[1] for f in findings],
             "xmax": [f.box[2] for f in findings],
             "ymax": [f.box[3] for f in findings],
-            "certainty": (np.full(n, 9.0) if certainty is None else np.asarray(certainty, float)),
+            "certainty": (np.full(n, 5.0) if certainty is None else np.asarray(certainty, float)),
         }
     )

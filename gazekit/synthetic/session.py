@@ -274,7 +274,7 @@ def simulate_session(
         eye, sp = eye.head(n), sp.head(n)
     samples = trackers.measure(eye, tracker_profile, _rng(seed, "tracker"), geom)
     events = trackers.tracker_events(eye, samples, tracker_profile, geom, rid)
-    certainty = _rng(seed, "voice", 1).choice([7.0, 9.0], size=len(img.findings), p=[0.3, 0.7])
+    certainty = _rng(seed, "voice", 1).choice([4.0, 5.0], size=len(img.findings), p=[0.3, 0.7])
     rec = Recording(
         recording_id=rid,
         samples=samples,

@@ -47,7 +47,8 @@ class TrackerProfile:
     blink_pre_ms, blink_post_ms : float
         Loss before/after each blink.
     pupil_mean, pupil_sd : float
-        Pupil size in the tracker's units (Gazepoint: diameter px; EyeLink: area).
+        Pupil size in the tracker's units (Gazepoint: diameter mm, as EGD-CXR's LPMM/RPMM;
+        EyeLink: area).
     blink_artefact_ms, blink_artefact_deg : float
         Duration and size of the apparent downward gaze shift next to each blink's loss.
     """
@@ -82,8 +83,8 @@ TRACKERS: dict[str, TrackerProfile] = {
         loss_median_ms=150.0,
         blink_pre_ms=30.0,
         blink_post_ms=50.0,
-        pupil_mean=24.0,
-        pupil_sd=2.0,
+        pupil_mean=3.8,  # mm (LPMM/RPMM): EGD-CXR's pupils span 2.9-4.9 mm
+        pupil_sd=0.2,
         blink_artefact_ms=35.0,
         blink_artefact_deg=1.0,
     ),
