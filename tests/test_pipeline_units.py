@@ -33,8 +33,10 @@ def corpora(tmp_path_factory):
     from gazekit.synthetic.export import write_sessions
 
     root = tmp_path_factory.mktemp("corpora")
-    for fmt in ("egd", "reflacx", "asc"):
-        write_sessions(simulate_corpus(2, seed=3, n_readers=2, image_size=128), root / fmt, fmt=fmt)
+    # each format at its tracker's rate (REFLACX documents 1000 Hz; EGD-CXR's Gazepoint ~60 Hz)
+    for fmt, tracker in (("egd", "gazepoint"), ("reflacx", "eyelink"), ("asc", "gazepoint")):
+        sessions = simulate_corpus(2, seed=3, n_readers=2, image_size=128, tracker=tracker)
+        write_sessions(sessions, root / fmt, fmt=fmt)
     return root
 
 
