@@ -200,3 +200,55 @@ def letterbox(
     s = min(screen_w / image_w, screen_h / image_h)
     disp_w, disp_h = image_w * s, image_h * s
     return (screen_w - disp_w) / 2.0, (screen_h - disp_h) / 2.0, disp_w, disp_h
+
+
+def offset_mm_affine(geometry: Geometry) -> tuple[float, float, float, float, float]:
+    """Coefficients ``(ax, bx, ay, by, distance_mm)`` with ``offset_mm = a + b·px``.
+
+    The composition of :meth:`Geometry.image_to_screen` and the px→mm scale of
+    :meth:`Geometry.to_degrees`, so ``degrees(atan2(a + b·x, distance_mm))`` is
+    exactly :meth:`Geometry.to_degrees` (for kernels that convert in one pass).
+
+    Returns
+    -------
+    ax, bx, ay, by : float, mm and mm/px
+    distance_mm : float
+    """
+    geometry._require_degrees()
+    g = geometry
+    mmx = g.screen_w_mm / g.screen_w_px  # type: ignore[operator]
+    mmy = g.screen_h_mm / g.screen_h_px  # type: ignore[operator]
+    left, top, sx, sy = 0.0, 0.0, 1.0, 1.0
+    if g.frame == "image":
+        left, top = float(g.image_left_px), float(g.image_top_px)  # type: ignore[arg-type]
+        sx = g.image_disp_w_px / g.image_w_px  # type: ignore[operator]
+        sy = g.image_disp_h_px / g.image_h_px  # type: ignore[operator]
+    ax = (left - g.screen_w_px / 2.0) * mmx  # type: ignore[operator]
+    ay = (top - g.screen_h_px / 2.0) * mmy  # type: ignore[operator]
+    return ax, sx * mmx, ay, sy * mmy, float(g.viewing_distance_mm)  # type: ignore[arg-type]
+
+
+def scaled_degrees(
+    x_px: np.ndarray, y_px: np.ndarray, px_per_deg_x: np.ndarray, px_per_deg_y: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Degrees from positions with a per-sample scale (time-varying display geometry).
+
+    For recordings whose image is zoomed or panned while viewed (the samples'
+    ``px_per_deg_x``/``px_per_deg_y`` columns), a fixed :class:`Geometry` is wrong; the
+    angle is the position divided by the current scale, which is exact for the
+    displacements between samples at one scale (what velocities and dispersions use).
+
+    Parameters
+    ----------
+    x_px, y_px : (N,) ndarray of float64, px
+    px_per_deg_x, px_per_deg_y : (N,) ndarray of float64, px/deg
+        Scale at each sample (> 0).
+
+    Returns
+    -------
+    xd, yd : (N,) ndarray of float64, deg
+    """
+    return (
+        np.asarray(x_px, dtype=np.float64) / np.asarray(px_per_deg_x, dtype=np.float64),
+        np.asarray(y_px, dtype=np.float64) / np.asarray(px_per_deg_y, dtype=np.float64),
+    )

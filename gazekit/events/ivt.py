@@ -9,53 +9,52 @@ closer than 75 ms and 0.5° merged, fixations under 60 ms discarded.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from gazekit.errors import InputError
 from gazekit.events import _kernels
-from gazekit.events.base import DETECTORS, Signal
+from gazekit.events.base import DETECTORS, DetectorSpec, Signal
+from gazekit.events.params import PostParams, _check_positive, _help
 from gazekit.events.postprocess import postprocess
 
 
-def ivt(
-    signal: Signal,
-    *,
-    velocity_threshold: float = 30.0,
-    merge_gap_ms: float = 75.0,
-    merge_distance_deg: float = 0.5,
-    min_fixation_ms: float = 60.0,
-    min_saccade_ms: float = 0.0,
-) -> np.ndarray:
+@dataclass(frozen=True)
+class IVTParams:
+    """I-VT's own parameter (Olsen 2012's 30 deg/s)."""
+
+    velocity_threshold_deg_s: float = _help(
+        "I-VT: samples at or above this speed are saccade (deg/s; px/s when degree-free).",
+        30.0,
+    )
+
+    def __post_init__(self) -> None:
+        _check_positive(self, "velocity_threshold_deg_s")
+
+
+def ivt(signal: Signal, params: IVTParams = IVTParams(), post: PostParams | None = None) -> np.ndarray:
     """Label samples by I-VT.
 
     Parameters
     ----------
     signal : Signal
-    velocity_threshold : float, deg/s
-        Samples at or above are saccade, below fixation (px/s in degree-free mode).
-    merge_gap_ms, merge_distance_deg, min_fixation_ms, min_saccade_ms : float
-        Post-processing, see :func:`gazekit.events.postprocess.postprocess`.
+    params : IVTParams
+    post : PostParams, optional
+        Post-processing (default: I-VT's, see :data:`IVT_POST`).
 
     Returns
     -------
     codes : (n,) ndarray of int8
         Per-sample codes of :mod:`gazekit.events.base` (blinks from the signal).
     """
-    if not velocity_threshold > 0:
-        raise InputError(f"velocity_threshold must be > 0, got {velocity_threshold}")
     codes = np.empty(len(signal), dtype=np.int8)
     _kernels.ivt_labels(
-        signal.speed_deg_s, signal.valid, signal.blink, float(velocity_threshold), codes
-    )
-    return postprocess(
-        signal,
+        signal.speed_deg_s, signal.valid, signal.blink, float(params.velocity_threshold_deg_s),
         codes,
-        merge_gap_ms=merge_gap_ms,
-        merge_distance_deg=merge_distance_deg,
-        min_fixation_ms=min_fixation_ms,
-        min_saccade_ms=min_saccade_ms,
-    )
+    )  # fmt: skip
+    return postprocess(signal, codes, post or IVT_POST)
 
 
-ivt.uses_acceleration = False  # type: ignore[attr-defined]
-DETECTORS.add("ivt", ivt, overwrite=True)
+#: I-VT's post-processing (Olsen 2012): merge within 75 ms and 0.5°, drop fixations < 60 ms.
+IVT_POST = PostParams(merge_gap_ms=75.0, merge_distance_deg=0.5, min_fixation_ms=60.0)
+DETECTORS.add("ivt", DetectorSpec(ivt, IVTParams, IVT_POST))

@@ -16,7 +16,9 @@
    valid samples on both sides are linearly interpolated (Tobii I-VT's "gap fill-in",
    75 ms). Blinks are never interpolated; longer losses stay NaN and split events.
 4. **Degrees**: exact per-sample visual angle of :meth:`Geometry.to_degrees`
-   (``atan(offset_mm / distance_mm)`` per axis, computed in one Numba pass).
+   (``atan(offset_mm / distance_mm)`` per axis, computed in one Numba pass), or, when
+   the samples carry ``px_per_deg_x``/``px_per_deg_y`` (a zoomed or panned image),
+   :func:`gazekit.geometry.scaled_degrees` with that per-sample scale.
 5. **Velocity/acceleration** by Savitzky–Golay (``sg_window_ms``, ``sg_order``) on
    the true, possibly irregular, time base: where a window is complete, valid and
    regular (all intervals within 0.1 % of the median Δt, e.g. 1000 Hz integer clocks)
@@ -33,6 +35,7 @@ threshold of the detectors is read in px (px/s for velocities).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import threading
@@ -45,21 +48,15 @@ import pandas as pd
 from gazekit.errors import GeometryError, InputError
 from gazekit.events import _kernels
 from gazekit.events.base import Signal
-from gazekit.geometry import Geometry
+from gazekit.events.params import SignalParams
+from gazekit.geometry import Geometry, offset_mm_affine, scaled_degrees
 from gazekit.recording import Recording
 
 log = logging.getLogger(__name__)
 
 #: Preprocessing defaults (physical units), stored in the events metadata.
 DEFAULTS: dict[str, Any] = {
-    "sg_window_ms": 20.0,
-    "sg_order": 2,
-    "max_gap_ms": 75.0,
-    "blink_min_ms": 50.0,
-    "blink_max_ms": 500.0,
-    "blink_pad_ms": 25.0,
-    "pupil_collapse": 0.5,
-    "degree_free": False,
+    k: v for k, v in dataclasses.asdict(SignalParams()).items() if k != "sampling_rate_hz"
 }
 
 #: Recordings at least this long run the per-sample kernels (degrees, Savitzky–Golay)
@@ -146,7 +143,7 @@ def savgol_speed(
     window_ms : float
         SG window (ms); rounded to an odd number of samples, at least 3.
     order : int
-        Polynomial order (2: velocity and acceleration; 1: velocity only).
+        Polynomial order (1: velocity only; 2 or 3: velocity and acceleration).
     dt_ms : float, optional
         Nominal period (default: median Δt).
     acceleration : bool
@@ -172,15 +169,15 @@ def savgol_speed(
     else:
         ok = np.ascontiguousarray(valid, dtype=np.bool_) & np.isfinite(xx) & np.isfinite(yy)
     order = int(order)
-    if order not in (1, 2):
-        raise InputError(f"sg_order must be 1 or 2, got {order}")
+    if order not in (1, 2, 3):
+        raise InputError(f"sg_order must be 1, 2 or 3, got {order}")
     if dt_ms is None:
         dt_ms = _median_dt(t)
     half = window_samples(window_ms, dt_ms, order)
-    _, ca = sg_coefficients(half, order)
+    cv, ca = sg_coefficients(half, order)
     speed = np.empty_like(t)
     accel = np.empty_like(t)
-    args = (t, xx, yy, ok, half, order, float(dt_ms), ca, speed, accel, bool(acceleration))
+    args = (t, xx, yy, ok, half, order, float(dt_ms), cv, ca, speed, accel, bool(acceleration))
     if _use_parallel(len(t)):
         _kernels.savgol_kinematics_parallel(*args, PARALLEL_BLOCK)
     else:
@@ -198,6 +195,35 @@ def _readonly(a: np.ndarray) -> np.ndarray:
     v = a.view()
     v.flags.writeable = False
     return v
+
+
+def _sampling_rate(
+    t: np.ndarray, given: float | None, header: float | None, path: str | None
+) -> float:
+    """The sampling rate (Hz): ``given``, else the timestamps' (median Δt).
+
+    A header rate that disagrees with the timestamps by more than 10 % is not trusted
+    (some trackers write the configured rate while recording at another one); the
+    decision is logged.
+    """
+    dt = _median_dt(t)
+    if not (dt > 0 and math.isfinite(dt)):
+        raise InputError(f"cannot infer the sampling period (median Δt {dt})", path=path)
+    measured = 1000.0 / dt
+    if given:
+        return float(given)
+    if header and abs(float(header) - measured) <= 0.1 * measured:
+        return float(header)
+    if header:
+        log.warning(
+            "%s: header says %.1f Hz but the timestamps step %.3f ms (%.1f Hz); using %.1f Hz",
+            path or "recording",
+            float(header),
+            dt,
+            measured,
+            measured,
+        )
+    return measured
 
 
 def _median_dt(t: np.ndarray) -> float:
@@ -245,23 +271,8 @@ def check_time(t: np.ndarray, path: str | None = None) -> None:
 
 
 def degree_transform(geometry: Geometry) -> tuple[float, float, float, float, float]:
-    """Coefficients ``(ax, bx, ay, by, distance_mm)`` with ``offset_mm = a + b·px``.
-
-    The composition of :meth:`Geometry.image_to_screen` and the px→mm scale of
-    :meth:`Geometry.to_degrees`, so ``atan2(a + b·x, distance)`` is exactly its angle.
-    """
-    geometry._require_degrees()
-    g = geometry
-    mmx = g.screen_w_mm / g.screen_w_px  # type: ignore[operator]
-    mmy = g.screen_h_mm / g.screen_h_px  # type: ignore[operator]
-    left, top, sx, sy = 0.0, 0.0, 1.0, 1.0
-    if g.frame == "image":
-        left, top = float(g.image_left_px), float(g.image_top_px)  # type: ignore[arg-type]
-        sx = g.image_disp_w_px / g.image_w_px  # type: ignore[operator]
-        sy = g.image_disp_h_px / g.image_h_px  # type: ignore[operator]
-    ax = (left - g.screen_w_px / 2.0) * mmx  # type: ignore[operator]
-    ay = (top - g.screen_h_px / 2.0) * mmy  # type: ignore[operator]
-    return ax, sx * mmx, ay, sy * mmy, float(g.viewing_distance_mm)  # type: ignore[arg-type]
+    """Coefficients ``(ax, bx, ay, by, distance_mm)`` of :func:`gazekit.geometry.offset_mm_affine`."""
+    return offset_mm_affine(geometry)
 
 
 def to_degrees(x: np.ndarray, y: np.ndarray, geometry: Geometry) -> tuple[np.ndarray, np.ndarray]:
@@ -391,7 +402,7 @@ def prepare(
     blink_pad_ms: float = DEFAULTS["blink_pad_ms"],
     pupil_collapse: float = DEFAULTS["pupil_collapse"],
     degree_free: bool = DEFAULTS["degree_free"],
-    acceleration: bool = True,
+    acceleration: bool = False,
 ) -> Signal:
     """Turn a recording's samples into the :class:`Signal` the detectors read.
 
@@ -402,12 +413,13 @@ def prepare(
     geometry : Geometry, optional
         Overrides the recording's geometry.
     sampling_rate_hz : float, optional
-        Nominal rate; default the recording's, else 1000 / median Δt.
+        Nominal rate; default the recording's when the timestamps agree with it
+        (within 10 %), else 1000 / median Δt.
     sg_window_ms : float
-        Savitzky–Golay window (ms; ≥ 3 samples, odd). 20 ms: long enough to average
-        1000 Hz noise, short enough to keep a 20 ms saccade's peak.
+        Savitzky–Golay window (ms; ≥ 3 samples, odd).
     sg_order : int
-        SG polynomial order (2 gives velocity and acceleration).
+        SG polynomial order (1–3; cubic over 20 ms keeps 0.92 of a 40 Hz PSO, see
+        :mod:`gazekit.events.adaptive`).
     max_gap_ms : float
         Longest non-blink loss that is interpolated (ms).
     blink_min_ms, blink_max_ms : float
@@ -419,8 +431,8 @@ def prepare(
     degree_free : bool
         Work in pixels when the geometry lacks screen size/distance.
     acceleration : bool
-        Estimate acceleration (``False`` leaves ``accel_deg_s2`` NaN, for detectors
-        that do not read it).
+        Estimate acceleration (default ``False`` leaves ``accel_deg_s2`` NaN: no
+        detector reads it).
 
     Returns
     -------
@@ -433,6 +445,11 @@ def prepare(
     GeometryError
         Degrees needed but the screen geometry is incomplete.
     """
+    SignalParams(
+        sg_window_ms=sg_window_ms, sg_order=sg_order, max_gap_ms=max_gap_ms,
+        blink_min_ms=blink_min_ms, blink_max_ms=blink_max_ms, blink_pad_ms=blink_pad_ms,
+        pupil_collapse=pupil_collapse, degree_free=degree_free, sampling_rate_hz=sampling_rate_hz,
+    )  # fmt: skip
     df, path = _columns(data)
     for col in ("t_ms", "x_px", "y_px"):
         if col not in df.columns:
@@ -453,12 +470,8 @@ def prepare(
     if "pupil" in df.columns:
         pupil = df["pupil"].to_numpy(dtype=np.float64, na_value=np.nan)
     geom = geometry if geometry is not None else getattr(data, "geometry", None)
-    rate = sampling_rate_hz or getattr(data, "sampling_rate_hz", None)
-    dt = _median_dt(t) if not rate else 1000.0 / float(rate)
-    if not rate:
-        rate = 1000.0 / dt
-    if dt <= 0 or not math.isfinite(dt):
-        raise InputError(f"cannot infer the sampling period (median Δt {dt})", path=path)
+    rate = _sampling_rate(t, sampling_rate_hz, getattr(data, "sampling_rate_hz", None), path)
+    dt = 1000.0 / rate
     blink = detect_blinks(
         t,
         lost,
@@ -474,7 +487,22 @@ def prepare(
     valid = ~lost
     valid |= filled
     valid &= ~blink
-    if degree_free:
+    scaled = "px_per_deg_x" in df.columns and "px_per_deg_y" in df.columns
+    if scaled:
+        ppx = df["px_per_deg_x"].to_numpy(dtype=np.float64, na_value=np.nan)
+        ppy = df["px_per_deg_y"].to_numpy(dtype=np.float64, na_value=np.nan)
+        bad = ~((ppx > 0) & (ppy > 0)) & ~lost
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise InputError(
+                f"px_per_deg_x/px_per_deg_y must be > 0 where gaze is valid; row {i} has "
+                f"{ppx[i]:g}/{ppy[i]:g}",
+                path=path,
+                column="px_per_deg_x",
+            )
+        xd, yd = scaled_degrees(x, y, ppx, ppy)
+        xd, yd = _readonly(xd), _readonly(yd)
+    elif degree_free:
         xd, yd = x, y
     else:
         if geom is None or not geom.has_degrees:
@@ -508,6 +536,8 @@ def prepare(
         "degree_free": bool(degree_free),
         "sampling_rate_hz": float(rate),
     }
+    if scaled:
+        params["per_sample_scale"] = True
     log.debug(
         "prepared %d samples at %.1f Hz: %d blink, %d interpolated samples",
         n,
@@ -523,9 +553,10 @@ def prepare(
         y_deg=yd,
         valid=valid,
         blink=blink,
+        interpolated=_readonly(filled),
         speed_deg_s=speed,
         accel_deg_s2=accel,
         sampling_rate_hz=float(rate),
         params=params,
-        geometry=None if degree_free else geom,
+        geometry=None if (degree_free and not scaled) else geom,
     )
