@@ -196,6 +196,7 @@ def _pso_end(
     n = t.shape[0]
     tk = t[k]
     last = -1
+    prev_peak = np.inf
     q = k
     while q < n and ok[q] and t[q] - tk <= pso_max_ms:
         if speed[q] <= lt:
@@ -209,10 +210,13 @@ def _pso_end(
             e += 1
             if speed[e] > speed[pk]:
                 pk = e
+        if speed[pk] >= prev_peak:
+            break  # not damped: a new movement, not the oscillation
         if speed[pk] > pt:
             vx, vy = _velocity(t, x, y, ok, pk, half, cv, dt)
             if vx * dx + vy * dy >= 0.0:
                 break
+        prev_peak = speed[pk]
         last = e
         q = e + 1
     if last < 0:
@@ -260,7 +264,9 @@ def adaptive_walk(
         Savitzky–Golay half window, first-derivative weights and period (ms), for the
         velocity direction.
     block_ms, bpt, bst
-        Local peak and onset thresholds per block (:func:`block_thresholds`).
+        Local peak and onset thresholds per block (:func:`block_thresholds`): each
+        sample is compared with its block's peak threshold; a saccade uses the
+        thresholds of the block where its peak run starts.
     min_peak : int
         Samples a run above the peak threshold needs to start a saccade.
     min_saccade_ms, pso_window_ms, pso_max_ms : float
@@ -289,7 +295,10 @@ def adaptive_walk(
         st = bst[b]
         j = i
         pk = i
-        while j + 1 < n and ok[j + 1] and speed[j + 1] > pt:
+        while j + 1 < n and ok[j + 1]:
+            bj = min(int((t[j + 1] - t0) / block_ms), nb - 1)
+            if not speed[j + 1] > bpt[bj]:
+                break
             j += 1
             if speed[j] > speed[pk]:
                 pk = j

@@ -49,14 +49,13 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
-from dataclasses import dataclass
 
 import numpy as np
 
-from gazekit.errors import GazekitError, InputError
+from gazekit.errors import InputError
 from gazekit.events import _adaptive_kernels as AK
 from gazekit.events.base import BLINK, DETECTORS, FIXATION, UNDEFINED, DetectorSpec, Signal
-from gazekit.events.params import PostParams, _help
+from gazekit.events.params import AdaptiveParams, PostParams
 from gazekit.events.postprocess import postprocess
 from gazekit.events.pursuit import label_pursuit
 from gazekit.events.signal import sg_coefficients, window_samples
@@ -65,71 +64,6 @@ log = logging.getLogger(__name__)
 
 #: Largest number of speeds the recording-wide threshold iteration reads (evenly spread).
 THRESHOLD_SUBSAMPLE = 200_000
-
-
-@dataclass(frozen=True)
-class AdaptiveParams:
-    """Parameters of the adaptive detector (see the module docstring for sources).
-
-    Attributes
-    ----------
-    peak_start_deg_s : float, deg/s
-        Start of the peak-threshold iteration.
-    peak_k_sd, onset_k_sd : float
-        Peak and onset thresholds in robust SDs above the median noise speed.
-    context_ms : float, ms
-        Context of the local thresholds (0: one threshold for the recording).
-    min_peak_samples : int
-        Samples above the peak threshold a saccade needs (at ≥ ``pso_min_rate_hz``).
-    pso_window_ms : float, ms
-        A PSO excursion starts within this time of the saccade offset.
-    pso_max_ms : float, ms
-        Longest PSO.
-    pso_min_rate_hz : float, Hz
-        No PSO (and one-sample peaks) below this sampling rate.
-    pursuit_velocity_deg_s, pursuit_window_ms, pursuit_min_ms : float
-        Smooth pursuit criterion of :mod:`gazekit.events.pursuit` (0 disables).
-
-    The shortest saccade is the post-processing's ``min_saccade_ms`` (10 ms here,
-    Nyström & Holmqvist 2010), applied before the PSO search.
-    """
-
-    peak_start_deg_s: float = _help("Adaptive: start of the peak-threshold iteration (deg/s).", 100.0)
-    peak_k_sd: float = _help("Adaptive: peak threshold in robust SDs above the noise.", 6.0)
-    onset_k_sd: float = _help("Adaptive: onset threshold in robust SDs above the noise.", 3.0)
-    context_ms: float = _help("Adaptive: context of the local thresholds (ms; 0: global).", 1000.0)
-    min_peak_samples: int = _help("Adaptive: samples above the peak threshold a saccade needs.", 2)
-    pso_window_ms: float = _help("Adaptive: a PSO starts within this time of the offset (ms).", 40.0)
-    pso_max_ms: float = _help("Adaptive: longest PSO (ms).", 80.0)
-    pso_min_rate_hz: float = _help("Adaptive: no PSO below this sampling rate (Hz).", 200.0)
-    pursuit_velocity_deg_s: float = _help(
-        "Adaptive: trend speed above which a fixation is pursuit (deg/s; 0: off).", 5.0
-    )
-    pursuit_window_ms: float = _help("Adaptive: window of the pursuit trend fit (ms).", 200.0)
-    pursuit_min_ms: float = _help("Adaptive: shortest pursuit (ms).", 100.0)
-
-    def __post_init__(self) -> None:
-        for name in ("peak_start_deg_s", "peak_k_sd", "onset_k_sd"):
-            if not getattr(self, name) > 0:
-                raise GazekitError(f"{name} must be > 0, got {getattr(self, name)}")
-        if not self.onset_k_sd < self.peak_k_sd:
-            raise GazekitError(
-                f"onset_k_sd ({self.onset_k_sd}) must be below peak_k_sd ({self.peak_k_sd})"
-            )
-        for name in (
-            "context_ms", "pso_window_ms", "pso_max_ms", "pso_min_rate_hz",
-            "pursuit_velocity_deg_s", "pursuit_window_ms", "pursuit_min_ms",
-        ):  # fmt: skip
-            v = getattr(self, name)
-            if not (v >= 0 and math.isfinite(v)):
-                raise GazekitError(f"{name} must be a finite number >= 0, got {v}")
-        if self.min_peak_samples < 1:
-            raise GazekitError(f"min_peak_samples must be >= 1, got {self.min_peak_samples}")
-        if self.pso_max_ms < self.pso_window_ms:
-            raise GazekitError(
-                f"pso_max_ms ({self.pso_max_ms}) must be at least pso_window_ms "
-                f"({self.pso_window_ms})"
-            )
 
 
 def recording_thresholds(

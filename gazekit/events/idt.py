@@ -10,29 +10,12 @@ deques), so long fixations cost no more than short ones. Merging is off by defau
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from gazekit.events import _kernels
 from gazekit.events.base import DETECTORS, DetectorSpec, Signal
-from gazekit.events.params import PostParams, _check_positive, _help
+from gazekit.events.params import IDTParams, PostParams
 from gazekit.events.postprocess import nominal_dt, postprocess
-
-
-@dataclass(frozen=True)
-class IDTParams:
-    """I-DT's own parameters (Salvucci & Goldberg 2000; Blignaut 2009)."""
-
-    dispersion_deg: float = _help(
-        "I-DT: largest (max x - min x) + (max y - min y) of a fixation (deg; px when "
-        "degree-free).",
-        1.0,
-    )
-    window_ms: float = _help("I-DT: minimum fixation window (ms).", 100.0)
-
-    def __post_init__(self) -> None:
-        _check_positive(self, "dispersion_deg", "window_ms")
 
 
 def idt(signal: Signal, params: IDTParams = IDTParams(), post: PostParams | None = None) -> np.ndarray:

@@ -9,27 +9,12 @@ closer than 75 ms and 0.5° merged, fixations under 60 ms discarded.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from gazekit.events import _kernels
 from gazekit.events.base import DETECTORS, DetectorSpec, Signal
-from gazekit.events.params import PostParams, _check_positive, _help
+from gazekit.events.params import IVTParams, PostParams
 from gazekit.events.postprocess import postprocess
-
-
-@dataclass(frozen=True)
-class IVTParams:
-    """I-VT's own parameter (Olsen 2012's 30 deg/s)."""
-
-    velocity_threshold_deg_s: float = _help(
-        "I-VT: samples at or above this speed are saccade (deg/s; px/s when degree-free).",
-        30.0,
-    )
-
-    def __post_init__(self) -> None:
-        _check_positive(self, "velocity_threshold_deg_s")
 
 
 def ivt(signal: Signal, params: IVTParams = IVTParams(), post: PostParams | None = None) -> np.ndarray:

@@ -3,8 +3,12 @@
 * :class:`SignalParams` — preprocessing (:func:`gazekit.events.signal.prepare`);
 * :class:`PostParams` — fixation merging and minimum durations
   (:func:`gazekit.events.postprocess.postprocess`), with per-detector defaults;
-* one class per detector (``IVTParams``, ``IDTParams``, ``AdaptiveParams``), declared
-  beside the detector and registered with it in :data:`~gazekit.events.base.DETECTORS`.
+* one class per detector (:class:`IVTParams`, :class:`IDTParams`,
+  :class:`AdaptiveParams`), registered with the detector in
+  :data:`~gazekit.events.base.DETECTORS`.
+
+This module imports neither NumPy nor Numba, so the command line builds its options
+from it without loading the detectors.
 
 Every field name carries its unit (``_ms``, ``_deg``, ``_deg_s``, ``_hz``) and every
 field has a ``help`` text; the ``gazekit events`` options and the pipeline's
@@ -96,6 +100,99 @@ class PostParams:
             self, "merge_gap_ms", "merge_distance_deg", "min_fixation_ms", "min_saccade_ms",
             allow_zero=True,
         )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class IVTParams:
+    """I-VT's own parameter (Olsen 2012's 30 deg/s)."""
+
+    velocity_threshold_deg_s: float = _help(
+        "I-VT: samples at or above this speed are saccade (deg/s; px/s when degree-free).",
+        30.0,
+    )
+
+    def __post_init__(self) -> None:
+        _check_positive(self, "velocity_threshold_deg_s")
+
+
+@dataclass(frozen=True)
+class IDTParams:
+    """I-DT's own parameters (Salvucci & Goldberg 2000; Blignaut 2009)."""
+
+    dispersion_deg: float = _help(
+        "I-DT: largest (max x - min x) + (max y - min y) of a fixation (deg; px when "
+        "degree-free).",
+        1.0,
+    )
+    window_ms: float = _help("I-DT: minimum fixation window (ms).", 100.0)
+
+    def __post_init__(self) -> None:
+        _check_positive(self, "dispersion_deg", "window_ms")
+
+
+@dataclass(frozen=True)
+class AdaptiveParams:
+    """Parameters of the adaptive detector (see the module docstring for sources).
+
+    Attributes
+    ----------
+    peak_start_deg_s : float, deg/s
+        Start of the peak-threshold iteration.
+    peak_k_sd, onset_k_sd : float
+        Peak and onset thresholds in robust SDs above the median noise speed.
+    context_ms : float, ms
+        Context of the local thresholds (0: one threshold for the recording).
+    min_peak_samples : int
+        Samples above the peak threshold a saccade needs (at ≥ ``pso_min_rate_hz``).
+    pso_window_ms : float, ms
+        A PSO excursion starts within this time of the saccade offset.
+    pso_max_ms : float, ms
+        Longest PSO.
+    pso_min_rate_hz : float, Hz
+        No PSO (and one-sample peaks) below this sampling rate.
+    pursuit_velocity_deg_s, pursuit_window_ms, pursuit_min_ms : float
+        Smooth pursuit criterion of :mod:`gazekit.events.pursuit` (0 disables).
+
+    The shortest saccade is the post-processing's ``min_saccade_ms`` (10 ms here,
+    Nyström & Holmqvist 2010), applied before the PSO search.
+    """
+
+    peak_start_deg_s: float = _help("Adaptive: start of the peak-threshold iteration (deg/s).", 100.0)
+    peak_k_sd: float = _help("Adaptive: peak threshold in robust SDs above the noise.", 6.0)
+    onset_k_sd: float = _help("Adaptive: onset threshold in robust SDs above the noise.", 3.0)
+    context_ms: float = _help("Adaptive: context of the local thresholds (ms; 0: global).", 1000.0)
+    min_peak_samples: int = _help("Adaptive: samples above the peak threshold a saccade needs.", 2)
+    pso_window_ms: float = _help("Adaptive: a PSO starts within this time of the offset (ms).", 40.0)
+    pso_max_ms: float = _help("Adaptive: longest PSO (ms).", 80.0)
+    pso_min_rate_hz: float = _help("Adaptive: no PSO below this sampling rate (Hz).", 200.0)
+    pursuit_velocity_deg_s: float = _help(
+        "Adaptive: trend speed above which a fixation is pursuit (deg/s; 0: off).", 5.0
+    )
+    pursuit_window_ms: float = _help("Adaptive: window of the pursuit trend fit (ms).", 200.0)
+    pursuit_min_ms: float = _help("Adaptive: shortest pursuit (ms).", 100.0)
+
+    def __post_init__(self) -> None:
+        for name in ("peak_start_deg_s", "peak_k_sd", "onset_k_sd"):
+            if not getattr(self, name) > 0:
+                raise GazekitError(f"{name} must be > 0, got {getattr(self, name)}")
+        if not self.onset_k_sd < self.peak_k_sd:
+            raise GazekitError(
+                f"onset_k_sd ({self.onset_k_sd}) must be below peak_k_sd ({self.peak_k_sd})"
+            )
+        for name in (
+            "context_ms", "pso_window_ms", "pso_max_ms", "pso_min_rate_hz",
+            "pursuit_velocity_deg_s", "pursuit_window_ms", "pursuit_min_ms",
+        ):  # fmt: skip
+            v = getattr(self, name)
+            if not (v >= 0 and math.isfinite(v)):
+                raise GazekitError(f"{name} must be a finite number >= 0, got {v}")
+        if self.min_peak_samples < 1:
+            raise GazekitError(f"min_peak_samples must be >= 1, got {self.min_peak_samples}")
+        if self.pso_max_ms < self.pso_window_ms:
+            raise GazekitError(
+                f"pso_max_ms ({self.pso_max_ms}) must be at least pso_window_ms "
+                f"({self.pso_window_ms})"
+            )
 
 
 @dataclass(frozen=True)
