@@ -219,7 +219,7 @@ def test_cli_writes_detected_rows_and_keeps_tracker_rows(tmp_path):
     from gazekit.io.parquet import read_metadata
 
     meta = read_metadata(ds / "events.parquet")
-    assert meta["detectors"]["ivt"]["velocity_threshold"] == 40.0
+    assert meta["detectors"]["ivt"]["velocity_threshold_deg_s"] == 40.0
     assert meta["detectors"]["idt"]["dispersion"] == 1.5
     # a samples file works as input too, into another directory
     f = next((ds / "samples").glob("*.parquet"))

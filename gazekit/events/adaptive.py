@@ -67,7 +67,7 @@ THRESHOLD_SUBSAMPLE = 200_000
 
 
 def recording_thresholds(
-    speed: np.ndarray, usable: np.ndarray, params: AdaptiveParams = AdaptiveParams()
+    speed: np.ndarray, usable: np.ndarray, params: AdaptiveParams | None = None
 ) -> tuple[float, float]:
     """The recording-wide ``(PT, ST)`` in deg/s (step 2), from ≤ 200 000 evenly spread speeds.
 
@@ -86,6 +86,7 @@ def recording_thresholds(
     InputError
         Fewer than 10 usable samples, or too few below ``peak_start_deg_s``.
     """
+    params = params or AdaptiveParams()
     ok = usable & np.isfinite(speed)
     step = max(1, int(ok.sum()) // THRESHOLD_SUBSAMPLE)
     v = np.ascontiguousarray(speed[ok][::step], dtype=np.float64)
@@ -124,7 +125,7 @@ def local_thresholds(
 
 
 def label_core(
-    signal: Signal, params: AdaptiveParams = AdaptiveParams(), min_saccade_ms: float = 10.0
+    signal: Signal, params: AdaptiveParams | None = None, min_saccade_ms: float = 10.0
 ) -> np.ndarray:
     """Per-sample codes of steps 2–5 (fixation, saccade, PSO, blink, undefined).
 
@@ -139,6 +140,7 @@ def label_core(
     -------
     codes : (n,) ndarray of int8
     """
+    params = params or AdaptiveParams()
     speed = signal.speed_deg_s
     ok = signal.valid & ~signal.blink & np.isfinite(speed)
     clean = ok & ~signal.interpolated
@@ -170,7 +172,7 @@ def label_core(
 
 
 def adaptive(
-    signal: Signal, params: AdaptiveParams = AdaptiveParams(), post: PostParams | None = None
+    signal: Signal, params: AdaptiveParams | None = None, post: PostParams | None = None
 ) -> np.ndarray:
     """Label samples with the adaptive detector (see the module docstring).
 
@@ -186,6 +188,7 @@ def adaptive(
     -------
     codes : (n,) ndarray of int8
     """
+    params = params or AdaptiveParams()
     post = post or ADAPTIVE_POST
     codes = label_core(signal, params, post.min_saccade_ms)
     postprocess(signal, codes, dataclasses.replace(post, min_saccade_ms=0.0))

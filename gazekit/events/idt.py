@@ -18,7 +18,7 @@ from gazekit.events.params import IDTParams, PostParams
 from gazekit.events.postprocess import nominal_dt, postprocess
 
 
-def idt(signal: Signal, params: IDTParams = IDTParams(), post: PostParams | None = None) -> np.ndarray:
+def idt(signal: Signal, params: IDTParams | None = None, post: PostParams | None = None) -> np.ndarray:
     """Label samples by I-DT.
 
     Parameters
@@ -32,6 +32,7 @@ def idt(signal: Signal, params: IDTParams = IDTParams(), post: PostParams | None
     -------
     codes : (n,) ndarray of int8
     """
+    params = params or IDTParams()
     codes = np.empty(len(signal), dtype=np.int8)
     _kernels.idt_labels(
         signal.t_ms,

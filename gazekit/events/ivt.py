@@ -17,7 +17,7 @@ from gazekit.events.params import IVTParams, PostParams
 from gazekit.events.postprocess import postprocess
 
 
-def ivt(signal: Signal, params: IVTParams = IVTParams(), post: PostParams | None = None) -> np.ndarray:
+def ivt(signal: Signal, params: IVTParams | None = None, post: PostParams | None = None) -> np.ndarray:
     """Label samples by I-VT.
 
     Parameters
@@ -32,6 +32,7 @@ def ivt(signal: Signal, params: IVTParams = IVTParams(), post: PostParams | None
     codes : (n,) ndarray of int8
         Per-sample codes of :mod:`gazekit.events.base` (blinks from the signal).
     """
+    params = params or IVTParams()
     codes = np.empty(len(signal), dtype=np.int8)
     _kernels.ivt_labels(
         signal.speed_deg_s, signal.valid, signal.blink, float(params.velocity_threshold_deg_s),

@@ -170,5 +170,5 @@ def label_pursuit(
         pursuit_kernel(
             t_ms, x_deg, y_deg, usable, codes, float(window_ms), float(velocity_deg_s),
             float(min_ms),
-        )  # fmt: skip
+        )
     )
