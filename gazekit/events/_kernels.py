@@ -149,7 +149,8 @@ def _savgol_block(
                 irr -= 1
         if not valid[i]:
             out_speed[i] = np.nan
-            out_accel[i] = np.nan
+            if accel:
+                out_accel[i] = np.nan
             run = 0
             continue
         if i >= half and i + half < n and bad == 0 and irr == 0:
@@ -201,7 +202,8 @@ def _savgol_block(
             run = 0
             vx, vy, axx, ayy = _local_fit(t, x, y, valid, i, radius, order, dt)
         out_speed[i] = math.sqrt(vx * vx + vy * vy) * 1000.0
-        out_accel[i] = math.sqrt(axx * axx + ayy * ayy) * 1.0e6 if accel else np.nan
+        if accel:
+            out_accel[i] = math.sqrt(axx * axx + ayy * ayy) * 1.0e6
 
 
 @njit
@@ -234,8 +236,8 @@ def savgol_kinematics(
     out_speed : (n,) float64
         Written: speed per second (units/s).
     out_accel : (n,) float64
-        Written: acceleration magnitude per second² (units/s²); NaN when ``accel`` is
-        false (detectors that do not use it skip its cost).
+        Written: acceleration magnitude per second² (units/s²), only when ``accel`` is
+        true (otherwise it may be any array, e.g. of length 0, and is not touched).
 
     Notes
     -----

@@ -49,8 +49,10 @@ class Signal:
     interpolated : ndarray of bool
         Sample was lost and filled by gap interpolation (``valid`` is true there): the
         detectors treat events touching such samples as part of a blink or loss.
-    speed_deg_s, accel_deg_s2 : ndarray
-        Savitzky–Golay angular speed (deg/s) and acceleration magnitude (deg/s²).
+    speed_deg_s : ndarray
+        Savitzky–Golay angular speed (deg/s).
+    accel_deg_s2 : ndarray or None
+        Acceleration magnitude (deg/s²), only from ``prepare(acceleration=True)``.
     sampling_rate_hz : float
         Nominal rate (median of 1/Δt when not given).
     params : dict
@@ -69,7 +71,7 @@ class Signal:
     blink: np.ndarray
     interpolated: np.ndarray
     speed_deg_s: np.ndarray
-    accel_deg_s2: np.ndarray
+    accel_deg_s2: np.ndarray | None
     sampling_rate_hz: float
     params: dict[str, Any] = field(default_factory=dict)
     geometry: Any = None

@@ -129,7 +129,7 @@ def savgol_speed(
     order: int = 2,
     dt_ms: float | None = None,
     acceleration: bool = True,
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray | None]:
     """Savitzky–Golay speed and acceleration magnitude on a possibly irregular time base.
 
     Parameters
@@ -147,12 +147,13 @@ def savgol_speed(
     dt_ms : float, optional
         Nominal period (default: median Δt).
     acceleration : bool
-        Also estimate acceleration (else it is all NaN, and the call is faster).
+        Also estimate acceleration (else ``accel`` is None and the call is faster).
 
     Returns
     -------
     speed : (n,) ndarray of float64, units/s
-    accel : (n,) ndarray of float64, units/s² (NaN where it cannot be estimated)
+    accel : (n,) ndarray of float64 or None
+        units/s² (NaN where it cannot be estimated); None unless ``acceleration``.
 
     Examples
     --------
@@ -176,13 +177,13 @@ def savgol_speed(
     half = window_samples(window_ms, dt_ms, order)
     cv, ca = sg_coefficients(half, order)
     speed = np.empty_like(t)
-    accel = np.empty_like(t)
+    accel = np.empty_like(t) if acceleration else np.empty(0)
     args = (t, xx, yy, ok, half, order, float(dt_ms), cv, ca, speed, accel, bool(acceleration))
     if _use_parallel(len(t)):
         _kernels.savgol_kinematics_parallel(*args, PARALLEL_BLOCK)
     else:
         _kernels.savgol_kinematics(*args)
-    return speed, accel
+    return speed, (accel if acceleration else None)
 
 
 def _readonly(a: np.ndarray) -> np.ndarray:
@@ -431,8 +432,8 @@ def prepare(
     degree_free : bool
         Work in pixels when the geometry lacks screen size/distance.
     acceleration : bool
-        Estimate acceleration (default ``False`` leaves ``accel_deg_s2`` NaN: no
-        detector reads it).
+        Estimate acceleration (default ``False`` leaves ``accel_deg_s2`` None: no
+        detector reads it, and the array would cost memory).
 
     Returns
     -------
