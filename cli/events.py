@@ -1,12 +1,54 @@
-"""``gazekit events``: detect fixations, saccades, PSO and blinks → OUTDIR/events.parquet."""
+"""``gazekit events``: detect fixations, saccades, PSO, pursuit and blinks → OUTDIR/events.parquet.
+
+The detector and preprocessing options are generated from the parameter dataclasses of
+:mod:`gazekit.events.params` (one option per field, named after it), so the command line,
+``gazekit.events.detect(**params)`` and the pipeline's ``-p events.NAME=VALUE`` accept the
+same names and check them the same way.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
 from typing import Any
 
 import click
 
 from gazekit.cli._common import geometry_kwargs, geometry_options
+from gazekit.events.params import (
+    AdaptiveParams,
+    IDTParams,
+    IVTParams,
+    PostParams,
+    SignalParams,
+    field_types,
+)
+
+#: Parameter classes whose fields become options, in help order.
+PARAM_CLASSES = (SignalParams, PostParams, IVTParams, IDTParams, AdaptiveParams)
+
+
+def _param_fields() -> list[tuple[str, type, str]]:
+    """``(name, type, help)`` of every parameter field, each name once."""
+    out: dict[str, tuple[str, type, str]] = {}
+    for cls in PARAM_CLASSES:
+        types_ = field_types(cls)
+        for f in dataclasses.fields(cls):
+            out.setdefault(f.name, (f.name, types_[f.name], f.metadata.get("help", "")))
+    return list(out.values())
+
+
+def param_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Add one ``--name`` option per parameter field (default: the detector's own)."""
+    for name, tp, text in reversed(_param_fields()):
+        flag = "--" + name.replace("_", "-")
+        if tp is bool:
+            func = click.option(f"{flag}/--no-{name.replace('_', '-')}", name, default=None,
+                                help=text)(func)  # fmt: skip
+        else:
+            ctype = click.INT if tp is int else click.FLOAT
+            func = click.option(flag, name, type=ctype, default=None, help=text)(func)
+    return func
 
 
 @click.command("events")
@@ -23,36 +65,10 @@ from gazekit.cli._common import geometry_kwargs, geometry_options
     "--method",
     default="ivt",
     show_default=True,
-    help="Detector: ivt, idt or adaptive (when installed).",
+    type=click.Choice(["ivt", "idt", "adaptive"]),
+    help="Detector. Options of another detector are refused.",
 )
-@click.option(
-    "--velocity-threshold", type=float, default=None, help="I-VT threshold (deg/s; default 30)."
-)
-@click.option(
-    "--dispersion", type=float, default=None, help="I-DT dispersion threshold (deg; default 1.0)."
-)
-@click.option("--window", type=float, default=None, help="I-DT window (ms; default 100).")
-@click.option("--min-fixation", type=float, default=None, help="Shortest fixation kept (ms).")
-@click.option(
-    "--merge-gap", type=float, default=None, help="Merge fixations this close in time (ms)."
-)
-@click.option("--merge-distance", type=float, default=None, help="... and in space (deg).")
-@click.option("--sg-window", type=float, default=None, help="Savitzky–Golay window (ms; 20).")
-@click.option(
-    "--max-gap", type=float, default=None, help="Interpolate losses up to this long (ms; 75)."
-)
-@click.option(
-    "--degree-free",
-    is_flag=True,
-    help="No screen geometry: work in px (thresholds in px and px/s).",
-)
-@click.option(
-    "--param",
-    "extra",
-    multiple=True,
-    metavar="NAME=VALUE",
-    help="Any other detector parameter (repeatable), e.g. --param min_saccade_ms=10.",
-)
+@param_options
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Threads.")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 @geometry_options
@@ -60,52 +76,23 @@ def events(
     inputs: tuple[str, ...],
     outdir: str,
     method: str,
-    velocity_threshold: float | None,
-    dispersion: float | None,
-    window: float | None,
-    min_fixation: float | None,
-    merge_gap: float | None,
-    merge_distance: float | None,
-    sg_window: float | None,
-    max_gap: float | None,
-    degree_free: bool,
-    extra: tuple[str, ...],
     jobs: int | None,
     no_progress: bool,
     screen_px: str | None,
     screen_mm: str | None,
     distance_mm: float | None,
+    **options: Any,
 ) -> None:
     """Detect events in INPUT... (dataset directories or samples .parquet files)."""
     import os
 
     from tqdm import tqdm
 
-    from gazekit.events import detector_parameters
+    from gazekit.events import resolve
     from gazekit.events.files import detect_items, expand_inputs, write_events
 
-    params: dict[str, Any] = {
-        k: v
-        for k, v in {
-            "velocity_threshold": velocity_threshold,
-            "dispersion": dispersion,
-            "window_ms": window,
-            "min_fixation_ms": min_fixation,
-            "merge_gap_ms": merge_gap,
-            "merge_distance_deg": merge_distance,
-            "sg_window_ms": sg_window,
-            "max_gap_ms": max_gap,
-        }.items()
-        if v is not None
-    }
-    if degree_free:
-        params["degree_free"] = True
-    for kv in extra:
-        name, sep, value = kv.partition("=")
-        if not sep:
-            raise click.BadParameter(f"expected NAME=VALUE, got {kv!r}", param_hint="--param")
-        params[name.strip()] = _number(value.strip())
-    full = detector_parameters(method, **params)
+    params = {k: v for k, v in options.items() if v is not None}
+    full = resolve(method, **params).as_dict()
     geom = geometry_kwargs(screen_px, screen_mm, distance_mm)
     items = expand_inputs(inputs)
 
@@ -119,13 +106,3 @@ def events(
     counts = detected["event"].value_counts().to_dict() if len(detected) else {}
     summary = ", ".join(f"{v} {k}" for k, v in sorted(counts.items())) or "no events"
     click.echo(f"{len(items)} recording(s), {method}: {summary} → {out}")
-
-
-def _number(value: str) -> Any:
-    """``"30"`` → 30.0, ``"true"`` → True, anything else stays text."""
-    if value.lower() in ("true", "false"):
-        return value.lower() == "true"
-    try:
-        return float(value)
-    except ValueError:
-        return value

@@ -411,3 +411,29 @@ def is_time_varying(table: Any) -> bool:
             if v.size and v.min() != v.max():
                 return True
     return False
+
+
+def scaled_degrees(
+    x_px: np.ndarray, y_px: np.ndarray, px_per_deg_x: np.ndarray, px_per_deg_y: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Degrees from positions with a per-sample scale (time-varying display geometry).
+
+    For recordings whose image is zoomed or panned while viewed (the samples'
+    ``px_per_deg_x``/``px_per_deg_y`` columns), a fixed :class:`Geometry` is wrong; the
+    angle is the position divided by the current scale, which is exact for the
+    displacements between samples at one scale (what velocities and dispersions use).
+
+    Parameters
+    ----------
+    x_px, y_px : (N,) ndarray of float64, px
+    px_per_deg_x, px_per_deg_y : (N,) ndarray of float64, px/deg
+        Scale at each sample (> 0).
+
+    Returns
+    -------
+    xd, yd : (N,) ndarray of float64, deg
+    """
+    return (
+        np.asarray(x_px, dtype=np.float64) / np.asarray(px_per_deg_x, dtype=np.float64),
+        np.asarray(y_px, dtype=np.float64) / np.asarray(px_per_deg_y, dtype=np.float64),
+    )

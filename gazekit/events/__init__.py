@@ -11,15 +11,16 @@ Examples
 >>> ev.attrs["gazekit_events"]["method"]
 'ivt'
 
-Pipeline: :func:`~gazekit.events.signal.prepare` (degrees, gaps, blinks,
-Savitzky–Golay velocity) → a registered detector (:data:`DETECTORS`: ``ivt``,
-``idt``, and ``adaptive`` when installed) returns one code per sample →
-:func:`events_from_labels` turns the codes into the ``events`` table.
+Pipeline: :func:`resolve` checks and types the parameters (:mod:`gazekit.events.params`)
+→ :func:`~gazekit.events.signal.prepare` (degrees, gaps, blinks, Savitzky–Golay
+velocity) → a registered detector (:data:`DETECTORS`: ``ivt``, ``idt``, ``adaptive``)
+returns one code per sample → :func:`events_from_labels` turns the codes into the
+``events`` table.
 """
 
 from __future__ import annotations
 
-import inspect
+import dataclasses
 import logging
 import os
 from collections.abc import Iterable, Sequence
@@ -29,28 +30,36 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gazekit.errors import GazekitError, InputError
-from gazekit.events import _kernels, idt, ivt  # noqa: F401  (register the detectors)
+from gazekit.errors import InputError
+from gazekit.events import _kernels, adaptive, idt, ivt  # noqa: F401  (register the detectors)
+from gazekit.events.adaptive import AdaptiveParams
 from gazekit.events.base import (
     BLINK,
     CODE_NAMES,
     DETECTORS,
     FIXATION,
     PSO,
+    PURSUIT,
     SACCADE,
     UNDEFINED,
+    DetectorSpec,
     Signal,
+)
+from gazekit.events.idt import IDTParams
+from gazekit.events.ivt import IVTParams
+from gazekit.events.params import (
+    EventParams,
+    PostParams,
+    SignalParams,
+    accepted_names,
+    resolve,
+    validate_stage_params,
 )
 from gazekit.events.postprocess import nominal_dt, postprocess, split_gap
 from gazekit.events.signal import DEFAULTS as SIGNAL_DEFAULTS
 from gazekit.events.signal import prepare, savgol_speed
 from gazekit.geometry import Geometry
 from gazekit.recording import Recording
-
-try:  # the adaptive detector is optional (another module registers "adaptive")
-    import gazekit.events.adaptive  # noqa: F401
-except ImportError:  # pragma: no cover - depends on the installation
-    pass
 
 log = logging.getLogger(__name__)
 
@@ -60,9 +69,19 @@ __all__ = [
     "DETECTORS",
     "FIXATION",
     "PSO",
+    "PURSUIT",
     "SACCADE",
+    "SIGNAL_DEFAULTS",
     "UNDEFINED",
+    "AdaptiveParams",
+    "DetectorSpec",
+    "EventParams",
+    "IDTParams",
+    "IVTParams",
+    "PostParams",
     "Signal",
+    "SignalParams",
+    "accepted_names",
     "detect",
     "detect_many",
     "detector_parameters",
@@ -72,52 +91,42 @@ __all__ = [
     "label_samples",
     "postprocess",
     "prepare",
+    "resolve",
     "savgol_speed",
+    "validate_stage_params",
 ]
 
 #: Key of the metadata dict in ``DataFrame.attrs`` and in ``events.parquet`` metadata.
 ATTRS_KEY = "gazekit_events"
 
-_PREP_KEYS = (*SIGNAL_DEFAULTS, "sampling_rate_hz")
-
 
 def detector_parameters(method: str, **params: Any) -> dict[str, Any]:
-    """The full parameter set of ``method`` (defaults updated by ``params``).
+    """The full, validated parameter set of ``method`` (defaults updated by ``params``).
+
+    Returns
+    -------
+    dict
+        Flat ``{name: value}``, as stored in the events metadata.
 
     Raises
     ------
     GazekitError
-        Unknown method or parameter (the message lists the accepted ones).
+        Unknown method or parameter (the message lists the accepted ones), bad value.
     """
-    func = DETECTORS.get(method)
-    sig = inspect.signature(func)
-    accepted = {
-        k: p.default for k, p in sig.parameters.items() if p.kind is inspect.Parameter.KEYWORD_ONLY
-    }
-    unknown = sorted(set(params) - set(accepted) - set(_PREP_KEYS))
-    if unknown:
-        raise GazekitError(
-            f"unknown parameter(s) {unknown} for method {method!r}; accepted: "
-            f"{sorted(accepted) + sorted(SIGNAL_DEFAULTS)}"
-        )
-    out = {**SIGNAL_DEFAULTS, **accepted}
-    out.update(params)
-    return out
+    return resolve(method, **params).as_dict()
 
 
-def uses_acceleration(detector: Any) -> bool:
-    """Whether ``detector`` reads ``Signal.accel_deg_s2``.
+def _signal_of(
+    recording: Recording | pd.DataFrame | Signal, geometry: Geometry | None, p: EventParams
+) -> Signal:
+    if isinstance(recording, Signal):
+        return recording
+    return prepare(recording, geometry, **dataclasses.asdict(p.signal))
 
-    A detector that does not sets the attribute ``uses_acceleration = False`` (I-VT,
-    I-DT); the acceleration estimate is then skipped. Default: it does.
-    """
-    return bool(getattr(detector, "uses_acceleration", True))
 
-
-def _split(params: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    prep = {k: v for k, v in params.items() if k in _PREP_KEYS}
-    det = {k: v for k, v in params.items() if k not in _PREP_KEYS}
-    return prep, det
+def _codes(sig: Signal, p: EventParams) -> np.ndarray:
+    spec = DETECTORS.get(p.method)
+    return np.asarray(spec.label(sig, p.detector, p.post), dtype=np.int8)
 
 
 def label_samples(
@@ -129,19 +138,21 @@ def label_samples(
 ) -> np.ndarray:
     """Per-sample event codes (:data:`CODE_NAMES` indices) of ``recording`` by ``method``.
 
+    Parameters
+    ----------
+    recording : Recording, pandas.DataFrame or Signal
+    method : str
+    geometry : Geometry, optional
+    **params
+        As for :func:`detect`.
+
     Returns
     -------
     codes : (n,) ndarray of int8
         One code per input row (no resampling).
     """
-    detector_parameters(method, **params)
-    prep, det = _split(params)
-    func = DETECTORS.get(method)
-    if isinstance(recording, Signal):
-        sig = recording
-    else:
-        sig = prepare(recording, geometry, acceleration=uses_acceleration(func), **prep)
-    return np.asarray(func(sig, **det), dtype=np.int8)
+    p = resolve(method, **params)
+    return _codes(_signal_of(recording, geometry, p), p)
 
 
 def event_arrays(signal: Signal, codes: np.ndarray) -> dict[str, np.ndarray]:
@@ -172,6 +183,14 @@ def event_arrays(signal: Signal, codes: np.ndarray) -> dict[str, np.ndarray]:
     sx, sy, ex, ey = cols["start_x_px"], cols["start_y_px"], cols["end_x_px"], cols["end_y_px"]
     nan = np.full(len(starts), np.nan)
     geom = signal.geometry
+    if signal.params.get("per_sample_scale"):
+        amp_deg = np.hypot(
+            cols["end_x_deg"] - cols["start_x_deg"], cols["end_y_deg"] - cols["start_y_deg"]
+        )
+    elif geom is not None:
+        amp_deg = geom.angular_distance(sx, sy, ex, ey)
+    else:
+        amp_deg = nan
     return {
         "code": kinds,
         "onset_ms": cols["onset_ms"],
@@ -186,7 +205,7 @@ def event_arrays(signal: Signal, codes: np.ndarray) -> dict[str, np.ndarray]:
         "dispersion_px": cols["dispersion_px"],
         "dispersion_deg": cols["dispersion_deg"] if geom is not None else nan,
         "amplitude_px": np.hypot(ex - sx, ey - sy),
-        "amplitude_deg": geom.angular_distance(sx, sy, ex, ey) if geom is not None else nan,
+        "amplitude_deg": amp_deg,
         "peak_velocity_deg_s": cols["peak_velocity_deg_s"] if geom is not None else nan,
         "mean_velocity_deg_s": cols["mean_velocity_deg_s"] if geom is not None else nan,
     }
@@ -264,16 +283,10 @@ def _recording_id(recording: Recording | pd.DataFrame) -> str:
 
 
 def _detect_arrays(
-    recording: Recording | pd.DataFrame,
-    method: str,
-    geometry: Geometry | None,
-    params: dict[str, Any],
+    recording: Recording | pd.DataFrame, geometry: Geometry | None, p: EventParams
 ) -> tuple[dict[str, np.ndarray], Signal]:
-    prep, det = _split(params)
-    func = DETECTORS.get(method)
-    sig = prepare(recording, geometry, acceleration=uses_acceleration(func), **prep)
-    codes = np.asarray(func(sig, **det), dtype=np.int8)
-    return event_arrays(sig, codes), sig
+    sig = _signal_of(recording, geometry, p)
+    return event_arrays(sig, _codes(sig, p)), sig
 
 
 def detect(
@@ -298,9 +311,11 @@ def detect(
     recording_id : str, optional
         Overrides the recording's id in the output.
     **params
-        Preprocessing parameters of :func:`~gazekit.events.signal.prepare`
-        (``sg_window_ms``, ``max_gap_ms``, ``degree_free``, ...) and the detector's
-        own (e.g. ``velocity_threshold`` for I-VT), in physical units.
+        Any field of :class:`SignalParams` (``sg_window_ms``, ``max_gap_ms``,
+        ``degree_free``, ...), :class:`PostParams` (``min_fixation_ms``, ...) or the
+        method's own class (:class:`IVTParams`, :class:`IDTParams`,
+        :class:`AdaptiveParams`), in the units their names carry; checked by
+        :func:`resolve` before any work.
 
     Returns
     -------
@@ -311,13 +326,16 @@ def detect(
 
     Raises
     ------
+    GazekitError
+        Unknown method or parameter, or a bad parameter value.
     InputError
         Too few samples, all-NaN gaze, non-finite or non-increasing time.
     GeometryError
         No screen geometry and not ``degree_free``.
     """
-    full = detector_parameters(method, **params)
-    arrays, sig = _detect_arrays(recording, method, geometry, params)
+    p = resolve(method, **params)
+    full = p.as_dict()
+    arrays, sig = _detect_arrays(recording, geometry, p)
     rid = recording_id if recording_id is not None else _recording_id(recording)
     df = events_table([(rid, arrays)], method)
     full["sampling_rate_hz"] = sig.params["sampling_rate_hz"]
@@ -345,11 +363,12 @@ def detect_many(
         (without ``sampling_rate_hz``, which may differ between recordings).
     """
     recs: Sequence[Recording] = list(recordings)
-    full = detector_parameters(method, **params)
+    p = resolve(method, **params)
+    full = p.as_dict()
     jobs = jobs or os.cpu_count() or 1
 
     def one(rec: Recording) -> tuple[str, dict[str, np.ndarray]]:
-        return rec.recording_id, _detect_arrays(rec, method, None, params)[0]
+        return rec.recording_id, _detect_arrays(rec, None, p)[0]
 
     if jobs <= 1 or len(recs) <= 1:
         parts = [one(r) for r in recs]

@@ -44,9 +44,10 @@ def affine_degrees(x, y, ax, bx, ay, by, dist, out_x, out_y):  # pragma: no cove
 def _local_fit(t, x, y, valid, i, radius, order, dt):  # pragma: no cover - jitted
     """Least-squares polynomial fit around sample ``i`` on the true timestamps.
 
-    Uses the valid samples within ``radius`` ms of ``t[i]``; returns
-    ``(vx, vy, ax, ay)`` in units per ms and per ms² (NaN when under 2 samples;
-    accelerations NaN when the fit had to drop to first order).
+    Uses the valid samples within ``radius`` ms of ``t[i]``; the order drops to
+    ``m - 1`` for ``m`` samples (at most 3). Solves the normal equations by Gaussian
+    elimination with partial pivoting. Returns ``(vx, vy, ax, ay)`` in units per ms
+    and per ms² (NaN when under 2 samples; accelerations NaN below second order).
     """
     n = t.shape[0]
     lo = i
@@ -55,76 +56,67 @@ def _local_fit(t, x, y, valid, i, radius, order, dt):  # pragma: no cover - jitt
     hi = i
     while hi < n - 1 and t[hi + 1] - t[i] <= radius:
         hi += 1
-    s0 = 0.0
-    s1 = 0.0
-    s2 = 0.0
-    s3 = 0.0
-    s4 = 0.0
-    bx0 = 0.0
-    bx1 = 0.0
-    bx2 = 0.0
-    by0 = 0.0
-    by1 = 0.0
-    by2 = 0.0
+    mom = np.zeros(7)
+    bx = np.zeros(4)
+    by = np.zeros(4)
     m = 0
     for j in range(lo, hi + 1):
         if not valid[j]:
             continue
         u = (t[j] - t[i]) / dt
-        u2 = u * u
-        s0 += 1.0
-        s1 += u
-        s2 += u2
-        s3 += u2 * u
-        s4 += u2 * u2
-        bx0 += x[j]
-        bx1 += x[j] * u
-        bx2 += x[j] * u2
-        by0 += y[j]
-        by1 += y[j] * u
-        by2 += y[j] * u2
+        p = 1.0
+        for k in range(7):
+            mom[k] += p
+            if k < 4:
+                bx[k] += x[j] * p
+                by[k] += y[j] * p
+            p *= u
         m += 1
     nan = np.nan
     if m < 2:
         return nan, nan, nan, nan
-    p = order
-    if p > m - 1:
-        p = m - 1
-    if p >= 2:
-        # 3x3 normal equations, Cramer's rule
-        det = s0 * (s2 * s4 - s3 * s3) - s1 * (s1 * s4 - s3 * s2) + s2 * (s1 * s3 - s2 * s2)
-        if abs(det) > 1e-12:
-            # coefficient c1 (slope) and c2 (half the curvature)
-            dx1 = (
-                s0 * (bx1 * s4 - s3 * bx2) - bx0 * (s1 * s4 - s3 * s2) + s2 * (s1 * bx2 - bx1 * s2)
-            )
-            dx2 = (
-                s0 * (s2 * bx2 - bx1 * s3) - s1 * (s1 * bx2 - bx1 * s2) + bx0 * (s1 * s3 - s2 * s2)
-            )
-            dy1 = (
-                s0 * (by1 * s4 - s3 * by2) - by0 * (s1 * s4 - s3 * s2) + s2 * (s1 * by2 - by1 * s2)
-            )
-            dy2 = (
-                s0 * (s2 * by2 - by1 * s3) - s1 * (s1 * by2 - by1 * s2) + by0 * (s1 * s3 - s2 * s2)
-            )
-            return (
-                dx1 / det / dt,
-                dy1 / det / dt,
-                2.0 * dx2 / det / (dt * dt),
-                2.0 * dy2 / det / (dt * dt),
-            )
-    # first order (two samples, or a singular quadratic system)
-    det = s0 * s2 - s1 * s1
-    if abs(det) <= 1e-12:
-        return nan, nan, nan, nan
-    vx = (s0 * bx1 - s1 * bx0) / det / dt
-    vy = (s0 * by1 - s1 * by0) / det / dt
-    return vx, vy, nan, nan
+    p = min(order, m - 1, 3)
+    while p >= 1:
+        q = p + 1
+        a = np.empty((q, q + 2))
+        for r in range(q):
+            for c in range(q):
+                a[r, c] = mom[r + c]
+            a[r, q] = bx[r]
+            a[r, q + 1] = by[r]
+        singular = False
+        for c in range(q):
+            piv = c
+            for r in range(c + 1, q):
+                if abs(a[r, c]) > abs(a[piv, c]):
+                    piv = r
+            if abs(a[piv, c]) <= 1e-12 * max(1.0, mom[0]):
+                singular = True
+                break
+            if piv != c:
+                for k in range(q + 2):
+                    tmp = a[c, k]
+                    a[c, k] = a[piv, k]
+                    a[piv, k] = tmp
+            for r in range(q):
+                if r != c:
+                    f = a[r, c] / a[c, c]
+                    for k in range(c, q + 2):
+                        a[r, k] -= f * a[c, k]
+        if singular:
+            p -= 1
+            continue
+        vx = a[1, q] / a[1, 1] / dt
+        vy = a[1, q + 1] / a[1, 1] / dt
+        if p >= 2:
+            return vx, vy, 2.0 * a[2, q] / a[2, 2] / (dt * dt), 2.0 * a[2, q + 1] / a[2, 2] / (dt * dt)
+        return vx, vy, nan, nan
+    return nan, nan, nan, nan
 
 
 @njit(inline="always")
 def _savgol_block(
-    t, x, y, valid, half, order, dt, ca, out_speed, out_accel, accel, a, b
+    t, x, y, valid, half, order, dt, cv, ca, out_speed, out_accel, accel, a, b
 ):  # pragma: no cover
     """Samples ``a <= i < b`` of :func:`savgol_kinematics` (sliding counts start at ``a``)."""
     n = t.shape[0]
@@ -157,36 +149,47 @@ def _savgol_block(
                 irr -= 1
         if not valid[i]:
             out_speed[i] = np.nan
-            out_accel[i] = np.nan
+            if accel:
+                out_accel[i] = np.nan
             run = 0
             continue
         if i >= half and i + half < n and bad == 0 and irr == 0:
-            # velocity weights are k / Σk² (any order ≥ 1): keep Σx and Σk·x by recurrence
-            # along a regular stretch, recomputed exactly every 512 samples
             o = i - half
-            if 0 < run < 512:
-                xo = x[o - 1]
-                yo = y[o - 1]
-                xn = x[i + half]
-                yn = y[i + half]
-                sx1 = sx1 - sx0 + (half + 1) * xo + half * xn
-                sy1 = sy1 - sy0 + (half + 1) * yo + half * yn
-                sx0 = sx0 - xo + xn
-                sy0 = sy0 - yo + yn
-                run += 1
-            else:
-                sx0 = 0.0
-                sy0 = 0.0
-                sx1 = 0.0
-                sy1 = 0.0
+            if order >= 3:
+                # cubic and higher: the velocity weights are not k / Σk², convolve
+                vx = 0.0
+                vy = 0.0
                 for k in range(w):
-                    sx0 += x[o + k]
-                    sy0 += y[o + k]
-                    sx1 += (k - half) * x[o + k]
-                    sy1 += (k - half) * y[o + k]
-                run = 1
-            vx = sx1 / denom / dt
-            vy = sy1 / denom / dt
+                    vx += cv[k] * x[o + k]
+                    vy += cv[k] * y[o + k]
+                vx /= dt
+                vy /= dt
+            else:
+                # orders 1-2: the velocity weights are k / Σk², so keep Σx and Σk·x by
+                # recurrence along a regular stretch, recomputed exactly every 512 samples
+                if 0 < run < 512:
+                    xo = x[o - 1]
+                    yo = y[o - 1]
+                    xn = x[i + half]
+                    yn = y[i + half]
+                    sx1 = sx1 - sx0 + (half + 1) * xo + half * xn
+                    sy1 = sy1 - sy0 + (half + 1) * yo + half * yn
+                    sx0 = sx0 - xo + xn
+                    sy0 = sy0 - yo + yn
+                    run += 1
+                else:
+                    sx0 = 0.0
+                    sy0 = 0.0
+                    sx1 = 0.0
+                    sy1 = 0.0
+                    for k in range(w):
+                        sx0 += x[o + k]
+                        sy0 += y[o + k]
+                        sx1 += (k - half) * x[o + k]
+                        sy1 += (k - half) * y[o + k]
+                    run = 1
+                vx = sx1 / denom / dt
+                vy = sy1 / denom / dt
             axx = 0.0
             ayy = 0.0
             if accel:
@@ -199,12 +202,13 @@ def _savgol_block(
             run = 0
             vx, vy, axx, ayy = _local_fit(t, x, y, valid, i, radius, order, dt)
         out_speed[i] = math.sqrt(vx * vx + vy * vy) * 1000.0
-        out_accel[i] = math.sqrt(axx * axx + ayy * ayy) * 1.0e6 if accel else np.nan
+        if accel:
+            out_accel[i] = math.sqrt(axx * axx + ayy * ayy) * 1.0e6
 
 
 @njit
 def savgol_kinematics(
-    t, x, y, valid, half, order, dt, ca, out_speed, out_accel, accel=True
+    t, x, y, valid, half, order, dt, cv, ca, out_speed, out_accel, accel=True
 ):  # pragma: no cover
     """Savitzky–Golay speed and acceleration magnitude on a possibly irregular time base.
 
@@ -218,19 +222,22 @@ def savgol_kinematics(
     half : int
         Half window in samples (window ``2·half + 1``).
     order : int
-        Polynomial order (1 or 2 used for the derivatives).
+        Polynomial order (1 to 3).
     dt : float
         Nominal sample period (ms).
+    cv : (2·half + 1,) float64
+        Uniform-grid SG first-derivative weights (per sample), convolved for order 3;
+        orders 1–2 use the equal weights ``k / Σk²`` by recurrence.
     ca : (2·half + 1,) float64
         Uniform-grid SG second-derivative weights (per sample²), used where the window
-        is complete, valid and regular. The first-derivative weights there are
-        ``k / Σk²`` for any order ≥ 1; the kernel keeps ``Σx`` and ``Σk·x`` by recurrence
+        is complete, valid and regular. For orders 1–2 the first-derivative weights
+        there are ``k / Σk²``; the kernel keeps ``Σx`` and ``Σk·x`` by recurrence
         along regular stretches (recomputed exactly every 512 samples), O(1) per sample.
     out_speed : (n,) float64
         Written: speed per second (units/s).
     out_accel : (n,) float64
-        Written: acceleration magnitude per second² (units/s²); NaN when ``accel`` is
-        false (detectors that do not use it skip its cost).
+        Written: acceleration magnitude per second² (units/s²), only when ``accel`` is
+        true (otherwise it may be any array, e.g. of length 0, and is not touched).
 
     Notes
     -----
@@ -239,12 +246,13 @@ def savgol_kinematics(
     gaps, recording edges) the same polynomial is fitted by least squares on the
     true timestamps of the valid samples within ``(half + 0.75)·dt`` ms.
     """
-    _savgol_block(t, x, y, valid, half, order, dt, ca, out_speed, out_accel, accel, 0, t.shape[0])
+    n = t.shape[0]
+    _savgol_block(t, x, y, valid, half, order, dt, cv, ca, out_speed, out_accel, accel, 0, n)
 
 
 @pnjit
 def savgol_kinematics_parallel(
-    t, x, y, valid, half, order, dt, ca, out_speed, out_accel, accel=True, block=65536
+    t, x, y, valid, half, order, dt, cv, ca, out_speed, out_accel, accel=True, block=65536
 ):  # pragma: no cover
     """:func:`savgol_kinematics` on blocks of ``block`` samples in parallel (long recordings)."""
     n = t.shape[0]
@@ -252,7 +260,7 @@ def savgol_kinematics_parallel(
     for k in prange(nb):
         a = k * block
         b = min(n, a + block)
-        _savgol_block(t, x, y, valid, half, order, dt, ca, out_speed, out_accel, accel, a, b)
+        _savgol_block(t, x, y, valid, half, order, dt, cv, ca, out_speed, out_accel, accel, a, b)
 
 
 @pnjit

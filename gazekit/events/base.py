@@ -1,9 +1,11 @@
 """Shared contract of the event detectors: per-sample label codes and the registry.
 
-A detector is a function ``detector(signal: Signal, **params) -> np.ndarray`` returning
-one int8 code per sample (:data:`UNDEFINED`, :data:`FIXATION`, :data:`SACCADE`,
-:data:`PSO`, :data:`BLINK`). Turning codes into the ``events`` table (onset, offset,
-properties) is done once, for every detector, by :mod:`gazekit.events`.
+A detector is a :class:`DetectorSpec`: a function ``label(signal, params, post) ->
+np.ndarray`` returning one int8 code per sample (:data:`UNDEFINED`, :data:`FIXATION`,
+:data:`SACCADE`, :data:`PSO`, :data:`BLINK`, :data:`PURSUIT`), the frozen dataclass of
+its parameters and its post-processing defaults. Turning codes into the ``events``
+table (onset, offset, properties) is done once, for every detector, by
+:mod:`gazekit.events`.
 """
 
 from __future__ import annotations
@@ -21,9 +23,10 @@ FIXATION: int = 1
 SACCADE: int = 2
 PSO: int = 3
 BLINK: int = 4
+PURSUIT: int = 5
 
 #: Event name of each code (index = code); the names match the ``events`` schema.
-CODE_NAMES: tuple[str, ...] = ("undefined", "fixation", "saccade", "pso", "blink")
+CODE_NAMES: tuple[str, ...] = ("undefined", "fixation", "saccade", "pso", "blink", "pursuit")
 
 
 @dataclass
@@ -43,8 +46,13 @@ class Signal:
         Sample has gaze (after gap interpolation).
     blink : ndarray of bool
         Sample belongs to a blink (data loss with pupil signature); never interpolated.
-    speed_deg_s, accel_deg_s2 : ndarray
-        Savitzky–Golay angular speed (deg/s) and acceleration magnitude (deg/s²).
+    interpolated : ndarray of bool
+        Sample was lost and filled by gap interpolation (``valid`` is true there): the
+        detectors treat events touching such samples as part of a blink or loss.
+    speed_deg_s : ndarray
+        Savitzky–Golay angular speed (deg/s).
+    accel_deg_s2 : ndarray or None
+        Acceleration magnitude (deg/s²), only from ``prepare(acceleration=True)``.
     sampling_rate_hz : float
         Nominal rate (median of 1/Δt when not given).
     params : dict
@@ -61,8 +69,9 @@ class Signal:
     y_deg: np.ndarray
     valid: np.ndarray
     blink: np.ndarray
+    interpolated: np.ndarray
     speed_deg_s: np.ndarray
-    accel_deg_s2: np.ndarray
+    accel_deg_s2: np.ndarray | None
     sampling_rate_hz: float
     params: dict[str, Any] = field(default_factory=dict)
     geometry: Any = None
@@ -71,7 +80,25 @@ class Signal:
         return int(self.t_ms.shape[0])
 
 
-Detector = Callable[..., np.ndarray]
+@dataclass(frozen=True)
+class DetectorSpec:
+    """A registered event detector.
+
+    Attributes
+    ----------
+    label : callable
+        ``label(signal, params, post) -> codes``: (n,) int8 codes, post-processed.
+    params : type
+        Frozen dataclass of the detector's own parameters (unit-suffixed fields with a
+        ``help`` text in their metadata), validated in ``__post_init__``.
+    post : PostParams
+        The detector's post-processing defaults.
+    """
+
+    label: Callable[..., np.ndarray]
+    params: type
+    post: Any
+
 
 #: Detectors by method name (``ivt``, ``idt``, ``adaptive``).
-DETECTORS: Registry[Detector] = Registry("event detector")
+DETECTORS: Registry[DetectorSpec] = Registry("event detector")

@@ -11,51 +11,36 @@ from __future__ import annotations
 
 import numpy as np
 
-from gazekit.errors import InputError
 from gazekit.events import _kernels
-from gazekit.events.base import DETECTORS, Signal
+from gazekit.events.base import DETECTORS, DetectorSpec, Signal
+from gazekit.events.params import IVTParams, PostParams
 from gazekit.events.postprocess import postprocess
 
 
-def ivt(
-    signal: Signal,
-    *,
-    velocity_threshold: float = 30.0,
-    merge_gap_ms: float = 75.0,
-    merge_distance_deg: float = 0.5,
-    min_fixation_ms: float = 60.0,
-    min_saccade_ms: float = 0.0,
-) -> np.ndarray:
+def ivt(signal: Signal, params: IVTParams | None = None, post: PostParams | None = None) -> np.ndarray:
     """Label samples by I-VT.
 
     Parameters
     ----------
     signal : Signal
-    velocity_threshold : float, deg/s
-        Samples at or above are saccade, below fixation (px/s in degree-free mode).
-    merge_gap_ms, merge_distance_deg, min_fixation_ms, min_saccade_ms : float
-        Post-processing, see :func:`gazekit.events.postprocess.postprocess`.
+    params : IVTParams
+    post : PostParams, optional
+        Post-processing (default: I-VT's, see :data:`IVT_POST`).
 
     Returns
     -------
     codes : (n,) ndarray of int8
         Per-sample codes of :mod:`gazekit.events.base` (blinks from the signal).
     """
-    if not velocity_threshold > 0:
-        raise InputError(f"velocity_threshold must be > 0, got {velocity_threshold}")
+    params = params or IVTParams()
     codes = np.empty(len(signal), dtype=np.int8)
     _kernels.ivt_labels(
-        signal.speed_deg_s, signal.valid, signal.blink, float(velocity_threshold), codes
-    )
-    return postprocess(
-        signal,
+        signal.speed_deg_s, signal.valid, signal.blink, float(params.velocity_threshold_deg_s),
         codes,
-        merge_gap_ms=merge_gap_ms,
-        merge_distance_deg=merge_distance_deg,
-        min_fixation_ms=min_fixation_ms,
-        min_saccade_ms=min_saccade_ms,
-    )
+    )  # fmt: skip
+    return postprocess(signal, codes, post or IVT_POST)
 
 
-ivt.uses_acceleration = False  # type: ignore[attr-defined]
-DETECTORS.add("ivt", ivt, overwrite=True)
+#: I-VT's post-processing (Olsen 2012): merge within 75 ms and 0.5°, drop fixations < 60 ms.
+IVT_POST = PostParams(merge_gap_ms=75.0, merge_distance_deg=0.5, min_fixation_ms=60.0)
+DETECTORS.add("ivt", DetectorSpec(ivt, IVTParams, IVT_POST))

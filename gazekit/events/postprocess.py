@@ -12,6 +12,7 @@ import numpy as np
 
 from gazekit.events import _kernels
 from gazekit.events.base import FIXATION, SACCADE, UNDEFINED, Signal
+from gazekit.events.params import PostParams
 
 log = logging.getLogger(__name__)
 
@@ -31,15 +32,7 @@ def split_gap(signal: Signal) -> float:
     return max(float(signal.params.get("max_gap_ms", 75.0)), 1.5 * nominal_dt(signal))
 
 
-def postprocess(
-    signal: Signal,
-    codes: np.ndarray,
-    *,
-    merge_gap_ms: float = 75.0,
-    merge_distance_deg: float = 0.5,
-    min_fixation_ms: float = 60.0,
-    min_saccade_ms: float = 0.0,
-) -> np.ndarray:
+def postprocess(signal: Signal, codes: np.ndarray, post: PostParams) -> np.ndarray:
     """Merge nearby fixations and drop too-short ones, in place on ``codes``.
 
     Parameters
@@ -47,12 +40,10 @@ def postprocess(
     signal : Signal
     codes : (n,) ndarray of int8
         Per-sample codes, modified in place and returned.
-    merge_gap_ms : float
-        Longest interruption between two fixations that may be merged (ms; 0 disables).
-    merge_distance_deg : float
-        Largest distance between their mean positions (deg; px in degree-free mode).
-    min_fixation_ms, min_saccade_ms : float
-        Shorter fixations/saccades become undefined (ms; 0 disables).
+    post : PostParams
+        ``merge_gap_ms`` (0 disables merging), ``merge_distance_deg`` (px in
+        degree-free mode), ``min_fixation_ms`` and ``min_saccade_ms`` (shorter events
+        become undefined; 0 disables).
 
     Returns
     -------
@@ -60,24 +51,26 @@ def postprocess(
     """
     dt = nominal_dt(signal)
     gap = split_gap(signal)
-    if merge_gap_ms > 0:
+    if post.merge_gap_ms > 0:
         merged = _kernels.merge_fixations(
             codes,
             signal.t_ms,
             signal.x_deg,
             signal.y_deg,
             signal.valid,
-            float(merge_gap_ms),
-            float(merge_distance_deg),
+            float(post.merge_gap_ms),
+            float(post.merge_distance_deg),
             dt,
             gap,
         )
         log.debug("merged %d fixation pairs", merged)
-    if min_fixation_ms > 0:
+    if post.min_fixation_ms > 0:
         n = _kernels.drop_short(
-            codes, signal.t_ms, FIXATION, float(min_fixation_ms), UNDEFINED, dt, gap
+            codes, signal.t_ms, FIXATION, float(post.min_fixation_ms), UNDEFINED, dt, gap
         )
-        log.debug("dropped %d fixations under %.0f ms", n, min_fixation_ms)
-    if min_saccade_ms > 0:
-        _kernels.drop_short(codes, signal.t_ms, SACCADE, float(min_saccade_ms), UNDEFINED, dt, gap)
+        log.debug("dropped %d fixations under %.0f ms", n, post.min_fixation_ms)
+    if post.min_saccade_ms > 0:
+        _kernels.drop_short(
+            codes, signal.t_ms, SACCADE, float(post.min_saccade_ms), UNDEFINED, dt, gap
+        )
     return codes

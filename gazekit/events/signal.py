@@ -16,7 +16,9 @@
    valid samples on both sides are linearly interpolated (Tobii I-VT's "gap fill-in",
    75 ms). Blinks are never interpolated; longer losses stay NaN and split events.
 4. **Degrees**: exact per-sample visual angle of :meth:`Geometry.to_degrees`
-   (``atan(offset_mm / distance_mm)`` per axis, computed in one Numba pass).
+   (``atan(offset_mm / distance_mm)`` per axis, computed in one Numba pass), or, when
+   the samples carry ``px_per_deg_x``/``px_per_deg_y`` (a zoomed or panned image),
+   :func:`gazekit.geometry.scaled_degrees` with that per-sample scale.
 5. **Velocity/acceleration** by Savitzky–Golay (``sg_window_ms``, ``sg_order``) on
    the true, possibly irregular, time base: where a window is complete, valid and
    regular (all intervals within 0.1 % of the median Δt, e.g. 1000 Hz integer clocks)
@@ -33,6 +35,7 @@ threshold of the detectors is read in px (px/s for velocities).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import threading
@@ -45,7 +48,8 @@ import pandas as pd
 from gazekit.errors import GeometryError, InputError
 from gazekit.events import _kernels
 from gazekit.events.base import Signal
-from gazekit.geometry import Geometry
+from gazekit.events.params import SignalParams
+from gazekit.geometry import Geometry, scaled_degrees
 from gazekit.io.base import checked_rate
 from gazekit.recording import Recording
 
@@ -53,14 +57,7 @@ log = logging.getLogger(__name__)
 
 #: Preprocessing defaults (physical units), stored in the events metadata.
 DEFAULTS: dict[str, Any] = {
-    "sg_window_ms": 20.0,
-    "sg_order": 2,
-    "max_gap_ms": 75.0,
-    "blink_min_ms": 50.0,
-    "blink_max_ms": 500.0,
-    "blink_pad_ms": 25.0,
-    "pupil_collapse": 0.5,
-    "degree_free": False,
+    k: v for k, v in dataclasses.asdict(SignalParams()).items() if k != "sampling_rate_hz"
 }
 
 #: Recordings at least this long run the per-sample kernels (degrees, Savitzky–Golay)
@@ -133,7 +130,7 @@ def savgol_speed(
     order: int = 2,
     dt_ms: float | None = None,
     acceleration: bool = True,
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray | None]:
     """Savitzky–Golay speed and acceleration magnitude on a possibly irregular time base.
 
     Parameters
@@ -147,16 +144,17 @@ def savgol_speed(
     window_ms : float
         SG window (ms); rounded to an odd number of samples, at least 3.
     order : int
-        Polynomial order (2: velocity and acceleration; 1: velocity only).
+        Polynomial order (1: velocity only; 2 or 3: velocity and acceleration).
     dt_ms : float, optional
         Nominal period (default: median Δt).
     acceleration : bool
-        Also estimate acceleration (else it is all NaN, and the call is faster).
+        Also estimate acceleration (else ``accel`` is None and the call is faster).
 
     Returns
     -------
     speed : (n,) ndarray of float64, units/s
-    accel : (n,) ndarray of float64, units/s² (NaN where it cannot be estimated)
+    accel : (n,) ndarray of float64 or None
+        units/s² (NaN where it cannot be estimated); None unless ``acceleration``.
 
     Examples
     --------
@@ -173,20 +171,20 @@ def savgol_speed(
     else:
         ok = np.ascontiguousarray(valid, dtype=np.bool_) & np.isfinite(xx) & np.isfinite(yy)
     order = int(order)
-    if order not in (1, 2):
-        raise InputError(f"sg_order must be 1 or 2, got {order}")
+    if order not in (1, 2, 3):
+        raise InputError(f"sg_order must be 1, 2 or 3, got {order}")
     if dt_ms is None:
         dt_ms = _median_dt(t)
     half = window_samples(window_ms, dt_ms, order)
-    _, ca = sg_coefficients(half, order)
+    cv, ca = sg_coefficients(half, order)
     speed = np.empty_like(t)
-    accel = np.empty_like(t)
-    args = (t, xx, yy, ok, half, order, float(dt_ms), ca, speed, accel, bool(acceleration))
+    accel = np.empty_like(t) if acceleration else np.empty(0)
+    args = (t, xx, yy, ok, half, order, float(dt_ms), cv, ca, speed, accel, bool(acceleration))
     if _use_parallel(len(t)):
         _kernels.savgol_kinematics_parallel(*args, PARALLEL_BLOCK)
     else:
         _kernels.savgol_kinematics(*args)
-    return speed, accel
+    return speed, (accel if acceleration else None)
 
 
 def _readonly(a: np.ndarray) -> np.ndarray:
@@ -382,7 +380,7 @@ def prepare(
     blink_pad_ms: float = DEFAULTS["blink_pad_ms"],
     pupil_collapse: float = DEFAULTS["pupil_collapse"],
     degree_free: bool = DEFAULTS["degree_free"],
-    acceleration: bool = True,
+    acceleration: bool = False,
 ) -> Signal:
     """Turn a recording's samples into the :class:`Signal` the detectors read.
 
@@ -397,10 +395,10 @@ def prepare(
         the timestamps contradict is replaced by the measured one, with a warning
         (:func:`gazekit.io.base.checked_rate`).
     sg_window_ms : float
-        Savitzky–Golay window (ms; ≥ 3 samples, odd). 20 ms: long enough to average
-        1000 Hz noise, short enough to keep a 20 ms saccade's peak.
+        Savitzky–Golay window (ms; ≥ 3 samples, odd).
     sg_order : int
-        SG polynomial order (2 gives velocity and acceleration).
+        SG polynomial order (1–3; cubic over 20 ms keeps 0.92 of a 40 Hz PSO, see
+        :mod:`gazekit.events.adaptive`).
     max_gap_ms : float
         Longest non-blink loss that is interpolated (ms).
     blink_min_ms, blink_max_ms : float
@@ -412,8 +410,8 @@ def prepare(
     degree_free : bool
         Work in pixels when the geometry lacks screen size/distance.
     acceleration : bool
-        Estimate acceleration (``False`` leaves ``accel_deg_s2`` NaN, for detectors
-        that do not read it).
+        Estimate acceleration (default ``False`` leaves ``accel_deg_s2`` None: no
+        detector reads it, and the array would cost memory).
 
     Returns
     -------
@@ -426,6 +424,11 @@ def prepare(
     GeometryError
         Degrees needed but the screen geometry is incomplete.
     """
+    SignalParams(
+        sg_window_ms=sg_window_ms, sg_order=sg_order, max_gap_ms=max_gap_ms,
+        blink_min_ms=blink_min_ms, blink_max_ms=blink_max_ms, blink_pad_ms=blink_pad_ms,
+        pupil_collapse=pupil_collapse, degree_free=degree_free, sampling_rate_hz=sampling_rate_hz,
+    )  # fmt: skip
     df, path = _columns(data)
     for col in ("t_ms", "x_px", "y_px"):
         if col not in df.columns:
@@ -465,7 +468,22 @@ def prepare(
     valid = ~lost
     valid |= filled
     valid &= ~blink
-    if degree_free:
+    scaled = "px_per_deg_x" in df.columns and "px_per_deg_y" in df.columns
+    if scaled:
+        ppx = df["px_per_deg_x"].to_numpy(dtype=np.float64, na_value=np.nan)
+        ppy = df["px_per_deg_y"].to_numpy(dtype=np.float64, na_value=np.nan)
+        bad = ~((ppx > 0) & (ppy > 0)) & ~lost
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise InputError(
+                f"px_per_deg_x/px_per_deg_y must be > 0 where gaze is valid; row {i} has "
+                f"{ppx[i]:g}/{ppy[i]:g}",
+                path=path,
+                column="px_per_deg_x",
+            )
+        xd, yd = scaled_degrees(x, y, ppx, ppy)
+        xd, yd = _readonly(xd), _readonly(yd)
+    elif degree_free:
         xd, yd = x, y
     else:
         if geom is None or not geom.has_degrees:
@@ -499,6 +517,8 @@ def prepare(
         "degree_free": bool(degree_free),
         "sampling_rate_hz": float(rate),
     }
+    if scaled:
+        params["per_sample_scale"] = True
     log.debug(
         "prepared %d samples at %.1f Hz: %d blink, %d interpolated samples",
         n,
@@ -514,9 +534,10 @@ def prepare(
         y_deg=yd,
         valid=valid,
         blink=blink,
+        interpolated=_readonly(filled),
         speed_deg_s=speed,
         accel_deg_s2=accel,
         sampling_rate_hz=float(rate),
         params=params,
-        geometry=None if degree_free else geom,
+        geometry=None if (degree_free and not scaled) else geom,
     )

@@ -66,6 +66,13 @@ def events_stage(
     return {"events": table}
 
 
+def _check_events(params: Mapping[str, Any]) -> None:
+    """``-p events.*`` against the detector's parameter classes, before any work."""
+    from gazekit.events import validate_stage_params
+
+    validate_stage_params(params)
+
+
 STAGES.add(
     "events",
     Stage(
@@ -74,6 +81,7 @@ STAGES.add(
         {"events": "events"},
         defaults={"method": "ivt"},
         open_params=True,
+        check=_check_events,
     ),
 )
 

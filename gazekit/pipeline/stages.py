@@ -95,6 +95,9 @@ class Stage:
     open_params : bool
         Accept parameters beyond ``defaults`` (passed on, e.g. to the chosen
         detector); otherwise an unknown parameter is an error.
+    check : callable, optional
+        ``check(resolved_params)`` raising :class:`GazekitError` on a bad parameter;
+        called by :func:`build_plan`, before any work.
     """
 
     name: str
@@ -105,6 +108,7 @@ class Stage:
     version: str = "1"
     open_params: bool = False
     uses: tuple[str, ...] = ()
+    check: Callable[[Mapping[str, Any]], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -223,6 +227,9 @@ def resolve_plan(
                     f"known: {sorted(s.defaults)}"
                 )
         resolved_params[s.name] = {**s.defaults, **given}
+        check = getattr(s, "check", None)
+        if check is not None:
+            check(resolved_params[s.name])
     return Plan(convert=convert, stages=resolved, params=resolved_params)
 
 
