@@ -173,6 +173,10 @@ def test_same_seed_same_losses_and_resume_continues_exactly(corpus, tmp_path):
     train(corpus, _cfg(), tmp_path / "c", resume=True)
     hc = pd.read_csv(tmp_path / "c" / "metrics.csv")
     np.testing.assert_allclose(hc["train_loss"], ha["train_loss"], rtol=1e-6)
+    # the kept checkpoint is the one with the best validation macro-AP
+    best = torch.load(tmp_path / "a" / "best.pt", weights_only=False)
+    assert best["best_score"] == pytest.approx(ha["val_ap"].max())
+    assert a.score_name == "val_macro_ap" and a.best_score == best["best_score"]
     _model, ck = load_checkpoint(tmp_path / "c" / "checkpoint.pt")
     assert ck["step"] == 6 and ck["versions"]["torch"] == torch.__version__
     assert (tmp_path / "a" / "loss.png").stat().st_size > 1000
