@@ -5,7 +5,8 @@ For each reading strategy (seq, explore, hybrid) a corpus of ``--images`` images
 intent transformer is trained on the matching regime (radseq, radexplore, radhybrid)
 and evaluated with :func:`gazekit.models.evaluate_intent`, which trains the GRU and the
 image-only classifier on the same split, fits the region × time prior and scores the
-finding-box oracle; with ``--scanpath`` the scanpath model is trained and evaluated too.
+finding-box oracle; with ``--tasks intent,scanpath`` the scanpath model is trained and
+evaluated too (``--tasks scanpath``: only it).
 Splits are by image (three readers are too few to split readers too).
 
 Every row has a 95 % bootstrap interval over test images (per seed); the summary gives,
@@ -14,10 +15,12 @@ the transformer's interval lies above the best fair baseline's on every seed.
 
 Usage::
 
-    python benchmarks/model_eval.py --images 200 --seeds 3 --config tiny -o /tmp/model-eval
+    python benchmarks/model_eval.py --images 200 --seeds 3 --tasks intent,scanpath -o /tmp/model-eval
     python benchmarks/model_eval.py --images 40 --seeds 1 --max-steps 200   # smoke
 
-Writes ``rows.json`` (all rows, with a ``seed`` column) and ``summary.md`` under ``-o``.
+Writes ``rows-<strategies>.json`` (all rows, with a ``seed`` column) and
+``summary-<strategies>.md`` under ``-o`` (run strategies as separate processes to share
+one output directory).
 """
 
 from __future__ import annotations
@@ -86,7 +89,7 @@ def main() -> None:
     ap.add_argument("--max-steps", type=int, default=None)
     ap.add_argument("--bootstrap", type=int, default=1000)
     ap.add_argument("--strategies", default="seq,explore,hybrid")
-    ap.add_argument("--scanpath", action="store_true", help="Also train/evaluate scanpath models.")
+    ap.add_argument("--tasks", default="intent", help="intent, scanpath or intent,scanpath.")
     ap.add_argument("-o", "--output", default="model-eval")
     args = ap.parse_args()
 
@@ -102,6 +105,7 @@ def main() -> None:
     path = Path(args.config) if Path(args.config).suffix else config_path(args.config)
     base = TrainConfig.load(path, max_steps=args.max_steps)
     frames = []
+    tag = args.strategies.replace(",", "-") + "-" + args.tasks.replace(",", "-")
     t0 = time.perf_counter()
     for strategy in args.strategies.split(","):
         regime = PAIRS[strategy]
@@ -111,28 +115,30 @@ def main() -> None:
             cfg = replace(base, task="intent", regime=regime, seed=seed)
             run_dir = out / regime / f"seed{seed}"
             t1 = time.perf_counter()
-            run = train(corpus, cfg, run_dir / "intent")
-            res = evaluate_intent(
-                run.checkpoint, data, out=run_dir, n_boot=args.bootstrap, seed=seed
-            )
-            rows = res["rows"].assign(seed=seed)
-            print(format_rows(res["rows"]), flush=True)
-            print(f"[{regime} seed {seed}: {run.steps} steps, {time.perf_counter() - t1:.0f} s]")
-            frames.append(rows)
-            if args.scanpath:
+            if "intent" in args.tasks:
+                run = train(corpus, cfg, run_dir / "intent")
+                res = evaluate_intent(
+                    run.checkpoint, data, out=run_dir, n_boot=args.bootstrap, seed=seed
+                )
+                print(format_rows(res["rows"]), flush=True)
+                print(
+                    f"[{regime} seed {seed}: {run.steps} steps, {time.perf_counter() - t1:.0f} s]"
+                )
+                frames.append(res["rows"].assign(seed=seed))
+            if "scanpath" in args.tasks:
                 sp = train(corpus, replace(cfg, task="scanpath"), run_dir / "scanpath")
                 sres = evaluate_scanpath(sp.checkpoint, data, out=run_dir, n_boot=args.bootstrap,
                                          seed=seed)  # fmt: skip
                 print(format_rows(sres["rows"]), flush=True)
                 frames.append(sres["rows"].assign(seed=seed))
             allrows = pd.concat(frames, ignore_index=True)
-            allrows.to_json(out / "rows.json", orient="records", indent=1)
+            allrows.to_json(out / f"rows-{tag}.json", orient="records", indent=1)
     allrows = pd.concat(frames, ignore_index=True)
     summary = summarise(allrows)
-    (out / "summary.md").write_text(summary)
+    (out / f"summary-{tag}.md").write_text(summary)
     print(summary)
     load = os.getloadavg()[0]
-    print(f"total {time.perf_counter() - t0:.0f} s, load {load:.1f}; rows → {out / 'rows.json'}")
+    print(f"total {time.perf_counter() - t0:.0f} s, load {load:.1f}; rows → {out}/rows-{tag}.json")
 
 
 if __name__ == "__main__":
