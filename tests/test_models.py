@@ -214,6 +214,17 @@ def test_cli_train_predict_evaluate_end_to_end(dataset, tmp_path):
     assert r.exit_code == 0, r.output
     sp = read_frame(tmp_path / "s.parquet", "scanpath_predictions")
     assert set(sp["sample"]) == {0, 1}
+    r = run(cli, ["evaluate", "intent", "--checkpoint", str(tmp_path / "intent" / "best.pt"),
+                  "--data", str(dataset), "-o", str(tmp_path / "ei"), "--bootstrap", "20",
+                  "--json", str(tmp_path / "ei.json")])  # fmt: skip
+    assert r.exit_code == 0, r.output
+    for name in ("transformer", "region-time-prior", "gru", "image-only", "oracle-finding-boxes"):
+        assert f"| {name} |" in r.output
+    metrics = {
+        (row["model"], row["metric"]) for row in json.loads((tmp_path / "ei.json").read_text())
+    }
+    assert ("transformer", "auroc_within") in metrics and ("gru", "ap_within") in metrics
+    assert ("transformer - gru", "delta_ap_within") in metrics
     r = run(cli, ["evaluate", "scanpath", "--checkpoint", str(tmp_path / "scanpath" / "best.pt"),
                   "--data", str(dataset), "-o", str(tmp_path / "ev"), "--samples", "1",
                   "--bootstrap", "20", "--json", str(tmp_path / "ev.json")])  # fmt: skip
