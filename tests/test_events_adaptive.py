@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from reference import events as R
 
 from gazekit.events import (
     BLINK,
@@ -22,7 +23,6 @@ from gazekit.events import _adaptive_kernels as AK
 from gazekit.events.pursuit import pursuit_kernel
 from gazekit.events.signal import sg_coefficients
 from gazekit.metrics.classification import cohen_kappa
-from reference import events as R
 
 RATE = 1000.0
 

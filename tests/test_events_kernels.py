@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from reference import events as R
 
 from gazekit.events import _kernels as K
 from gazekit.events.base import BLINK, FIXATION, SACCADE, UNDEFINED
 from gazekit.events.signal import degree_transform, sg_coefficients, to_degrees
 from gazekit.geometry import Geometry, letterbox
-from reference import events as R
 
 SETTINGS = settings(max_examples=25, deadline=None)
 
