@@ -24,6 +24,19 @@ def _parse_map(value: str | None) -> dict[str, str] | None:
     return out
 
 
+def _parse_frame(value: str) -> tuple[float, float]:
+    w, sep, h = value.lower().partition("x")
+    try:
+        size = (float(w), float(h))
+    except ValueError:
+        size = (0.0, 0.0)
+    if not sep or min(size) <= 0:
+        raise click.BadParameter(
+            f"expected WIDTHxHEIGHT in px, got {value!r}", param_hint="--frame"
+        )
+    return size
+
+
 @click.command("convert")
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option(
@@ -38,7 +51,7 @@ def _parse_map(value: str | None) -> dict[str, str] | None:
     "--format",
     "fmt",
     default=None,
-    help="Reader (egd, reflacx, asc, tobii, generic); detected when omitted.",
+    help="Reader (egd, reflacx, asc, tobii, gazesearch, generic); detected when omitted.",
 )
 @click.option("--overwrite", is_flag=True, help="Replace an existing dataset in OUTDIR.")
 @click.option("-j", "--jobs", type=int, default=1, show_default=True, help="Reader processes.")
@@ -56,12 +69,25 @@ def _parse_map(value: str | None) -> dict[str, str] | None:
     help="Generic format: unit of the time column.",
 )
 @click.option(
+    "--frame",
+    "frame",
+    default=None,
+    help="Scanpath lists (gazesearch format): frame of X/Y as WxH px [default: 224x224].",
+)
+@click.option(
+    "--duration-unit",
+    type=click.Choice(["auto", "s", "ms"]),
+    default=None,
+    help="Scanpath lists: unit of the durations T [default: auto].",
+)
+@click.option(
     "--progress/--no-progress", default=None, help="Progress bar (default: on a terminal)."
 )
 @geometry_options
 def convert(
     inputs: tuple[str, ...], outdir: str, fmt: str | None, overwrite: bool, jobs: int,
-    fail_fast: bool, column_map: str | None, time_unit: str | None, progress: bool | None,
+    fail_fast: bool, column_map: str | None, time_unit: str | None, frame: str | None,
+    duration_unit: str | None, progress: bool | None,
     screen_px: str | None, screen_mm: str | None, distance_mm: float | None,
 ) -> None:  # fmt: skip
     """Convert raw recordings (files or corpus folders) into a validated Parquet dataset.
@@ -76,6 +102,10 @@ def convert(
         options["column_map"] = cmap
     if time_unit:
         options["time_unit"] = time_unit
+    if frame:
+        options["frame_px"] = _parse_frame(frame)
+    if duration_unit:
+        options["duration_unit"] = duration_unit
     options.update(geometry_kwargs(screen_px, screen_mm, distance_mm))
     show = sys.stderr.isatty() if progress is None else progress
     result = run(
@@ -118,12 +148,24 @@ def info(path: str, recording: str | None, as_json: bool) -> None:
     else:
         files, counts = [p], {}
     out = []
+    recs = None
     for f in files:
-        if not f.is_file():
-            raise click.UsageError(f"no samples file {f}")
-        meta = read_metadata(f)
+        if f.is_file():
+            meta = read_metadata(f)
+            rows = {"samples": read_table(f, "samples")[0].num_rows}
+        else:  # a fixation-only recording: its recordings row is its provenance
+            if recs is None and p.is_dir():
+                recs = read_frame(p / "recordings.parquet", "recordings").set_index("recording_id")
+            rid = f.stem
+            if (
+                recs is None
+                or rid not in recs.index
+                or not bool(recs.loc[rid].get("fixation_only"))
+            ):
+                raise click.UsageError(f"no samples file {f}")
+            meta = {"recording_id": rid, **recs.loc[rid].to_dict()}
+            rows = {"samples": 0}
         rid = meta.get("recording_id")
-        rows = {"samples": read_table(f, "samples")[0].num_rows}
         for kind, c in counts.items():
             rows[kind] = int(c.get(rid, 0))
         out.append({"file": str(f), "metadata": meta, "rows": rows})

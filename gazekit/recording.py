@@ -33,6 +33,13 @@ class Recording:
         ``findings`` schema.
     t0 : float
         Source clock time (ms) of ``t_ms == 0``, kept for traceability.
+    target : str or None
+        Search target of a visual-search recording (a finding of :mod:`gazekit.vocab`).
+    split : str or None
+        Data split assigned by the source (``train``, ``valid``, ``test``).
+    fixation_only : bool
+        The source holds fixations only (``events``, ``source="tracker"``) and no
+        samples; stages that need samples refuse the recording.
     extra : dict
         Further provenance (stored in Parquet metadata).
     """
@@ -51,6 +58,9 @@ class Recording:
     findings: pd.DataFrame | None = None
     t0: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
+    target: str | None = None
+    split: str | None = None
+    fixation_only: bool = False
 
     def metadata(self) -> dict[str, Any]:
         """One row of the ``recordings`` table, as a dict."""
@@ -64,10 +74,20 @@ class Recording:
             "source_format": self.source_format,
             "sampling_rate_hz": self.sampling_rate_hz,
             "n_samples": len(self.samples),
-            "duration_ms": float(t[-1] - t[0]) if len(t) else 0.0,
+            "duration_ms": float(t[-1] - t[0]) if len(t) else self._fixation_span_ms(),
+            "fixation_only": self.fixation_only,
+            "target": self.target,
+            "split": self.split,
         }
         row.update(self.geometry.to_dict())
         return row
+
+    def _fixation_span_ms(self) -> float:
+        """First fixation onset to last offset (ms), for a fixation-only recording."""
+        ev = self.events
+        if not self.fixation_only or ev is None or not len(ev):
+            return 0.0
+        return float(ev["offset_ms"].max() - ev["onset_ms"].min())
 
     def provenance(self) -> dict[str, Any]:
         """Metadata stored with the samples Parquet file."""
@@ -88,4 +108,7 @@ class Recording:
             reader_id=meta.get("reader_id"),
             t0=meta.get("t0_source_ms", 0.0),
             extra=meta.get("extra") or {},
+            target=meta.get("target"),
+            split=meta.get("split"),
+            fixation_only=bool(meta.get("fixation_only", False)),
         )

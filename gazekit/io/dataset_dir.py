@@ -5,6 +5,8 @@ Layout (every file written atomically)::
     DIR/manifest.json            gazekit version, schema versions, recording ids, parameters
     DIR/recordings.parquet       one row per recording (metadata, geometry)
     DIR/samples/<id>.parquet     samples, with the recording's provenance in the metadata
+                                 (none for a fixation-only recording: its row of
+                                 recordings.parquet is its provenance)
     DIR/events.parquet           tracker events (``source="tracker"``) and detected ones
     DIR/transcripts.parquet      dictation phrases/words
     DIR/findings.parquet         finding labels and geometry
@@ -36,7 +38,13 @@ def concat_tables(frames: list[pd.DataFrame | None], kind: str) -> pd.DataFrame 
 
 
 def write_samples_file(rec: Recording, out: Path) -> dict[str, Any]:
-    """Write one recording's samples file; return its ``recordings`` table row."""
+    """Write one recording's samples file; return its ``recordings`` table row.
+
+    A fixation-only recording (no samples) gets no file: only ``samples/`` is created.
+    """
+    if rec.fixation_only and not len(rec.samples):
+        (out / "samples").mkdir(parents=True, exist_ok=True)
+        return rec.metadata()
     write_table(
         rec.samples, out / "samples" / f"{rec.recording_id}.parquet", "samples", rec.provenance()
     )
@@ -80,6 +88,7 @@ def write_dataset_tables(
             for k in ("samples", "recordings", "events", "transcripts", "findings")
         },
         "recordings": [r["recording_id"] for r in rows],
+        "fixation_only": bool(rows) and all(bool(r.get("fixation_only")) for r in rows),
         "parameters": parameters or {},
         **(extra or {}),
     }
@@ -141,12 +150,13 @@ def load_recording(
     """
     path = Path(path)
     f = path / "samples" / f"{recording_id}.parquet"
-    if not f.is_file():
-        raise InputError(f"no samples for recording {recording_id!r}", path=f)
-    meta = read_metadata(f)
-    rec = Recording.from_provenance(read_frame(f, "samples"), meta)
     if tables is None:
         tables = {k: _table(path, k) for k in ("events", "transcripts", "findings")}
+    if f.is_file():
+        meta = read_metadata(f)
+        rec = Recording.from_provenance(read_frame(f, "samples"), meta)
+    else:
+        rec = _fixation_only_recording(path, recording_id, tables, f)
 
     def rows(kind: str) -> pd.DataFrame | None:
         t = tables.get(kind)
@@ -164,9 +174,23 @@ def load_recording(
     return rec
 
 
+def _fixation_only_recording(
+    path: Path, recording_id: str, tables: dict[str, pd.DataFrame | None], f: Path
+) -> Recording:
+    """A fixation-only recording rebuilt from its ``recordings`` row (it has no samples file)."""
+    recs = tables.get("recordings")
+    if recs is None:
+        recs = tables["recordings"] = read_frame(path / "recordings.parquet", "recordings")
+    row = recs[recs["recording_id"] == recording_id]
+    if not len(row) or "fixation_only" not in row or not bool(row["fixation_only"].iloc[0]):
+        raise InputError(f"no samples for recording {recording_id!r}", path=f)
+    meta = {k: (None if pd.isna(v) else v) for k, v in row.iloc[0].to_dict().items()}
+    return Recording.from_provenance(schemas.get("samples").empty().to_pandas(), meta)
+
+
 def open_dir(path: str | os.PathLike[str]) -> list[Recording]:
     """Every recording of a dataset directory (see :func:`load_recording`)."""
     path = Path(path)
     ids = recording_ids(path)
-    tables = {k: _table(path, k) for k in ("events", "transcripts", "findings")}
+    tables = {k: _table(path, k) for k in ("events", "transcripts", "findings", "recordings")}
     return [load_recording(path, rid, tables=tables) for rid in ids]
