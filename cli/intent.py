@@ -35,14 +35,7 @@ import click
     type=float,
     default=3.0,
     show_default=True,
-    help="Eye-voice lag window before dictation (s).",
-)
-@click.option(
-    "--lag-after",
-    type=float,
-    default=1.0,
-    show_default=True,
-    help="Window after dictation onset (s).",
+    help="RadSeq: how long before a finding's report its find may start (s).",
 )
 @click.option(
     "--margin-deg", type=float, default=1.0, show_default=True, help="Region margin (deg)."
@@ -59,7 +52,7 @@ import click
     type=int,
     default=7,
     show_default=True,
-    help="Longest RadSeq subsequence (fixations).",
+    help="Longest RadSeq subsequence, ending on the finding (fixations).",
 )
 @click.option(
     "--scan",
@@ -76,7 +69,6 @@ def intent(
     source,
     output,
     lag_before,
-    lag_after,
     margin_deg,
     margin_px,
     max_seq,
@@ -91,7 +83,6 @@ def intent(
 
     params = IntentParams(
         lag_before_s=lag_before,
-        lag_after_s=lag_after,
         margin_deg=margin_deg,
         margin_px=margin_px,
         max_seq_fixations=max_seq,

@@ -75,20 +75,23 @@ HEART = ("cardiomegaly", "box", (100, 100, 200, 200))
 NODULE = ("Lung nodule or mass", "ellipse", (300, 100, 400, 200))  # REFLACX label
 
 
-def test_radseq_fixation_inside_finding_just_before_dictation_gets_that_finding():
-    fx = fixations([(0, 150, 150), (1000, 150, 150), (2000, 500, 500)])
-    tr = transcript([("The heart is enlarged.", 1500)])
+def test_radseq_subsequence_is_the_search_ending_with_the_dwell_on_the_finding_before_report():
+    fx = fixations(
+        [(0, 500, 500), (500, 600, 600), (1000, 150, 150), (1300, 150, 150), (1600, 500, 500),
+         (2000, 150, 150)]
+    )  # fmt: skip
+    tr = transcript([("The heart is enlarged.", 1900)])
     out = label_fixations(fx, tr, findings([HEART]), "radseq", params=NOMARGIN)
-    assert out["labels"].tolist() == [["cardiomegaly"], ["cardiomegaly"], []]
-    assert out["target"].tolist()[:2] == ["cardiomegaly", "cardiomegaly"]
-    assert pd.isna(out["target"].iloc[2])
+    assert out["labels"].tolist() == [["cardiomegaly"]] * 4 + [[], []]
+    assert out["target"].tolist()[:4] == ["cardiomegaly"] * 4
+    assert out["target"].iloc[4:].isna().all()  # after the dwell, and after the report
 
 
-def test_radseq_fixation_before_lag_window_is_not_labelled():
-    fx = fixations([(0, 150, 150), (5000, 150, 150)])
+def test_radseq_find_outside_the_lag_window_gives_no_subsequence():
+    fx = fixations([(0, 150, 150), (1000, 500, 500)])
     tr = transcript([("Cardiomegaly.", 6000)])
     out = label_fixations(fx, tr, findings([HEART]), "radseq", params=NOMARGIN)
-    assert out["labels"].tolist() == [[], ["cardiomegaly"]]
+    assert out["labels"].tolist() == [[], []]
 
 
 def test_radseq_fixation_outside_every_region_is_unlabelled_but_margin_degrees_can_reach_it():
@@ -109,7 +112,7 @@ def test_radseq_fixation_outside_every_region_is_unlabelled_but_margin_degrees_c
     assert out["labels"].tolist() == [["cardiomegaly"]]
 
 
-def test_radseq_overlapping_findings_fixation_goes_to_nearest_dictation():
+def test_radseq_overlapping_findings_each_fixation_goes_to_one_subsequence_in_report_order():
     fx = fixations([(1000, 150, 150), (3900, 150, 150)])
     both = findings([HEART, ("pleural_effusion", "box", (120, 120, 220, 220))])
     tr = transcript([("Cardiomegaly.", 1200), ("Small pleural effusion.", 4000)])
@@ -118,51 +121,44 @@ def test_radseq_overlapping_findings_fixation_goes_to_nearest_dictation():
 
 
 def test_radseq_finding_never_dictated_gets_no_subsequence_but_radexplore_keeps_it():
-    fx = fixations([(0, 350, 150), (400, 150, 150)])
+    fx = fixations([(0, 350, 150), (400, 150, 150), (1000, 150, 150)])
     tr = transcript([("Cardiomegaly.", 800)])
     f = findings([HEART, NODULE])
     seq = label_fixations(fx, tr, f, "radseq", params=NOMARGIN)
-    assert seq["labels"].tolist() == [[], ["cardiomegaly"]]
+    assert seq["labels"].tolist() == [["cardiomegaly"], ["cardiomegaly"], []]
     exp = label_fixations(fx, tr, f, "radexplore", params=NOMARGIN)
-    assert exp["labels"].tolist() == [["lung_lesion", "cardiomegaly"]] * 2
+    both = ["lung_lesion", "cardiomegaly"]
+    assert exp["labels"].tolist() == [both, both, ["lung_lesion"]]
     assert exp["target"].isna().all()
 
 
-def test_radseq_subsequence_is_capped_at_max_fixations_nearest_dictation():
-    fx = fixations([(i * 250, 150, 150) for i in range(10)])
-    tr = transcript([("Cardiomegaly.", 2500)])
-    out = label_fixations(
-        fx,
-        tr,
-        findings([HEART]),
-        "radseq",
-        params=IntentParams(margin_px=0, max_seq_fixations=3, eye_voice_lag_s=0.0),
-    )
-    assert [i for i, v in enumerate(out["labels"]) if v] == [7, 8, 9]
+def test_radexplore_each_finding_is_a_target_until_reported_nested_prefixes():
+    fx = fixations([(i * 1000, 500, 500) for i in range(5)])
+    tr = transcript([("Cardiomegaly.", 1500), ("Nodule in the right upper zone.", 3500)])
+    out = label_fixations(fx, tr, findings([HEART, NODULE]), "radexplore", params=NOMARGIN)
+    assert out["labels"].tolist() == [
+        ["lung_lesion", "cardiomegaly"],
+        ["lung_lesion", "cardiomegaly"],
+        ["lung_lesion"],
+        ["lung_lesion"],
+        [],
+    ]
+    assert out["phase"].iloc[:4].tolist() == ["explore"] * 4 and pd.isna(out["phase"].iloc[4])
 
 
-def test_radseq_eye_voice_lag_shifts_subsequence_earlier():
-    fx = fixations([(i * 250, 150, 150) for i in range(10)])
-    tr = transcript([("Cardiomegaly.", 2500)])
-    p = IntentParams(margin_px=0, max_seq_fixations=1, eye_voice_lag_s=1.0)
+def test_radseq_subsequence_is_capped_at_max_fixations_ending_on_the_dwell():
+    fx = fixations([(i * 250, 150 if i >= 7 else 500, 150) for i in range(10)])
+    tr = transcript([("Cardiomegaly.", 2400)])
+    p = IntentParams(margin_px=0, max_seq_fixations=5)
     out = label_fixations(fx, tr, findings([HEART]), "radseq", params=p)
-    assert [i for i, v in enumerate(out["labels"]) if v] == [6]  # onset 1500 = 2500 - 1000
+    assert [i for i, v in enumerate(out["labels"]) if v] == [5, 6, 7, 8, 9]
 
 
-def test_absent_findings_option_labels_ruled_out_finding_without_region():
+def test_ruled_out_finding_without_region_gets_no_subsequence():
     fx = fixations([(0, 150, 150), (1000, 450, 450)])
     tr = transcript([("No pneumothorax.", 1500)])
-    p = IntentParams(margin_px=0, eye_voice_lag_s=0.0, max_seq_fixations=1)
-    off = label_fixations(fx, tr, findings([HEART]), "radseq", params=p)
-    assert off["labels"].tolist() == [[], []]
-    on = label_fixations(
-        fx,
-        tr,
-        findings([HEART]),
-        "radseq",
-        params=IntentParams(**{**p.__dict__, "absent_findings": True}),
-    )
-    assert on["labels"].tolist() == [[], ["pneumothorax"]]
+    out = label_fixations(fx, tr, findings([HEART]), "radseq", params=NOMARGIN)
+    assert out["labels"].tolist() == [[], []]
 
 
 def test_negated_mention_does_not_count_as_dictation():

@@ -1,40 +1,46 @@
 """Per-fixation diagnostic-intention labels: RadSeq, RadExplore and RadHybrid.
 
-RadGazeIntent (Pham et al., ACM MM 2025, arXiv 2507.12461) labels each fixation of a
-radiologist with the finding(s) the reader is looking for, under three regimes. The
-exact windows and thresholds of the published construction are not public, so gazekit
-implements the rules below (all parameters in :class:`IntentParams`, physical units):
+RadGazeIntent (Pham et al., ACM MM 2025, arXiv 2507.12461, Sec. 3 and its dataset
+figure) labels each fixation of a radiologist with the finding(s) the reader is looking
+for, under three regimes. The public release ships only the finished labels, so gazekit
+implements the rules below (all parameters in :class:`IntentParams`, physical units). A
+finding's *report time* ``t_f`` is the start of the first transcript phrase that
+mentions it (:func:`~gazekit.vocab.mentioned_findings`, negations skipped); a finding
+that is never mentioned has ``t_f = +inf``.
 
-``radexplore`` (uncertainty-driven exploration)
-    Every *valid* fixation is labelled with every finding of the image at once; no
-    single target. The "uncertainty filter" is implemented as (a) dropping findings
-    whose reader ``certainty`` is below ``min_certainty`` (REFLACX 1..9 scale; off by
-    default) and (b) leaving fixations shorter than ``min_fixation_s`` or without a
-    position unlabelled. Each fixation still gets a row.
-``radseq`` (systematic sequential search, one finding at a time)
-    A finding's dictation time ``t_f`` is the start of the first transcript phrase
-    that mentions it (:func:`~gazekit.vocab.mentioned_findings`, negations
-    skipped). Candidate fixations start in ``[t_f - lag_before_s, t_f + lag_after_s]``
-    (readers look before they speak) and lie inside one of the finding's regions (box or inscribed ellipse) grown by ``margin_deg`` (converted
-    with :meth:`Geometry.px_per_deg`; ``margin_px`` when degrees are unknown). Of
-    those, the ``max_seq_fixations`` fixations whose onsets are nearest
-    ``t_f - eye_voice_lag_s`` form the finding's
-    subsequence; each is labelled with that single finding (``target`` = ``labels[0]``).
-    A fixation claimed by two findings goes to the one whose lag-shifted dictation
-    time is nearest. With ``absent_findings`` (off by default, a gazekit extension),
-    findings the reader rules out get a subsequence too (see :class:`IntentParams`).
-    Findings never dictated, or dictated but not located, get no subsequence.
+``radexplore`` (uncertainty-driven exploration, "uncertainty filtering")
+    A finding is a target until it has been reported: every *valid* fixation starting
+    before ``t_f`` is labelled with finding ``f``, so each finding labels a different,
+    nested prefix of the scanpath (the paper's dataset figure), and fixations after the
+    last report carry no label. A finding never reported stays a target to the end of
+    the reading (its uncertainty was never resolved). Findings with a reader
+    ``certainty`` below ``min_certainty`` are dropped (off by default); fixations shorter
+    than ``min_fixation_s`` or without a position stay unlabelled.
+``radseq`` (systematic sequential search, GazeSearch-style subsequences)
+    For each reported finding with a location, the *find* is the first fixation inside
+    one of its regions (box or inscribed ellipse grown by ``margin_deg``, converted with
+    :meth:`Geometry.px_per_deg`; ``margin_px`` when degrees are unknown) that starts in
+    ``[t_f - lag_before_s, t_f)``; the find grows to its whole dwell (the consecutive
+    fixations on the finding before ``t_f``). The finding's subsequence is that dwell
+    and the fixations just before it, at most ``max_seq_fixations`` in all and never
+    reaching into an earlier finding's subsequence: a visual search that ends on the
+    target, before the target is reported (GazeSearch, Pham et al. 2024: target-present
+    search scanpaths of ≤ ~7 fixations ending on the target). Each fixation of it is
+    labelled with that single finding (``target`` = ``labels[0]``); findings are taken
+    in report order. Findings never reported, or not fixated in their window, get none.
+    Findings the reader rules out ("no pneumothorax") get no subsequence: without a
+    location there is no fixation the search provably ended on.
 ``radhybrid`` (initial broad scan, then focused examination)
-    The exploration phase covers the fixations starting less than ``scan_s`` after
-    the first fixation; those are labelled as in ``radexplore`` (RadSeq claims on
-    them are dropped). The rest are labelled as in ``radseq``. A fixed-duration scan
-    is used because dictation often starts during the scan, so "first RadSeq
-    fixation" would end the scan at the first fixation.
+    The fixations starting less than ``scan_s`` after the first fixation are labelled
+    as in ``radexplore``; the rest as in ``radseq`` (subsequences overlapping the scan
+    keep only their part after it). A fixed-duration scan is used because dictation
+    often starts during the scan.
 
-Where gazekit deviates: the public code ships only the finished labels, so the lag
-window, margin, subsequence length (GazeSearch's ≤ ~6–7 fixations) and scan length are
-gazekit's documented defaults rather than the authors' values; ``radseq`` uses spatial
-matching with dictation timing instead of the authors' manual subsequence curation.
+The synthetic reader's ground truth (:func:`gazekit.synthetic.truth.intent_truth`)
+applies the same definitions to the fixations the reader *aimed* at each finding, so
+agreement measures how well these observable rules recover the intention.
+``lag_before_s``, ``margin_deg``, ``max_seq_fixations`` and ``scan_s`` are gazekit's
+documented defaults, not the authors' values (which are not published).
 """
 
 from __future__ import annotations
@@ -84,11 +90,6 @@ class IntentParams:
     lag_before_s : float, default 3.0
         How long before a finding's dictation onset fixations may be aimed at it (s).
         Eye–voice lag in radiology dictation is typically 1–3 s.
-    lag_after_s : float, default 1.0
-        How long after the dictation onset fixations may still be aimed at it (s).
-    eye_voice_lag_s : float, default 1.0
-        Typical gap between looking at a finding and naming it (s): a subsequence is
-        the fixations whose onsets are nearest ``t_f - eye_voice_lag_s``.
     margin_deg : float, default 1.0
         Region margin (deg): a fixation within this angle of a finding's shape matches
         it (tracker accuracy ~0.5–1 deg plus parafoveal vision).
@@ -105,15 +106,9 @@ class IntentParams:
     phrase_gap_s : float, default 0.6
         Word-level transcripts are grouped into phrases at sentence ends or pauses
         longer than this (s).
-    absent_findings : bool, default False
-        gazekit extension: RadSeq subsequences also for findings the reader rules out
-        ("No pneumothorax."), which have no region: the fixations nearest that
-        dictation within the lag window that no located finding claimed.
     """
 
     lag_before_s: float = 3.0
-    lag_after_s: float = 1.0
-    eye_voice_lag_s: float = 1.0
     margin_deg: float = 1.0
     margin_px: float = 30.0
     max_seq_fixations: int = 7
@@ -121,13 +116,10 @@ class IntentParams:
     min_fixation_s: float = 0.05
     min_certainty: float | None = None
     phrase_gap_s: float = 0.6
-    absent_findings: bool = False
 
     def __post_init__(self) -> None:
         for name in (
             "lag_before_s",
-            "lag_after_s",
-            "eye_voice_lag_s",
             "margin_deg",
             "margin_px",
             "scan_s",
@@ -354,7 +346,7 @@ def seq_assignment(
     """RadSeq target of each fixation (object array, ``None`` for none); see module doc."""
     n = len(fix)
     target = np.full(n, None, dtype=object)
-    if n == 0 or (regions.empty and not params.absent_findings):
+    if n == 0 or regions.empty:
         return target
     onset = fix["onset_ms"].to_numpy(float)
     ok = _valid(fix, params)
@@ -362,41 +354,37 @@ def seq_assignment(
         fix["x_px"].to_numpy(float), fix["y_px"].to_numpy(float), regions, margin
     )
     times = dictation_times(phrases, vocabulary)
-    best = np.full(n, np.inf)
     names = regions["finding"].to_numpy()
-    for f in dict.fromkeys(names):
-        if f not in times:
-            log.info("finding %s is never dictated: no RadSeq subsequence", f)
-            continue
+    located = [f for f in dict.fromkeys(names) if f in times]
+    for f in set(names) - set(located):
+        log.info("finding %s is never reported: no RadSeq subsequence", f)
+    claimed_until = -1  # subsequences never reach into an earlier one
+    for f in sorted(located, key=lambda g: times[g]):
         t = times[f]
-        hit = inside[:, names == f].any(axis=1) & ok
-        hit &= (onset >= t - params.lag_before_s * 1e3) & (onset <= t + params.lag_after_s * 1e3)
-        idx = np.flatnonzero(hit)
-        if idx.size == 0:
-            log.info("finding %s dictated at %.0f ms but never fixated in its window", f, t)
+        on = inside[:, names == f].any(axis=1) & ok
+        before = onset < t
+        hit = np.flatnonzero(on & before & (onset >= t - params.lag_before_s * 1e3))
+        hit = hit[hit > claimed_until]
+        if hit.size == 0:
+            log.info("finding %s reported at %.0f ms but not fixated in its window", f, t)
             continue
-        d = np.abs(onset[idx] - (t - params.eye_voice_lag_s * 1e3))
-        keep = idx[np.argsort(d, kind="stable")[: params.max_seq_fixations]]
-        for i in keep:
-            di = abs(onset[i] - (t - params.eye_voice_lag_s * 1e3))
-            if di < best[i]:
-                best[i], target[i] = di, f
-    if params.absent_findings:
-        located = set(names)
-        ruled_out = dictation_times(phrases, vocabulary, negated=True)
-        for f, t in sorted(ruled_out.items(), key=lambda kv: kv[1]):
-            if f in located:
-                continue
-            free = ok & np.array([v is None for v in target], bool)
-            free &= (onset >= t - params.lag_before_s * 1e3) & (
-                onset <= t + params.lag_after_s * 1e3
-            )
-            idx = np.flatnonzero(free)
-            keep = idx[
-                np.argsort(np.abs(onset[idx] - t), kind="stable")[: params.max_seq_fixations]
-            ]
-            target[keep] = f
+        last = int(hit[0])  # the find, grown to its whole dwell before the report
+        while last + 1 < n and on[last + 1] and before[last + 1]:
+            last += 1
+        start = max(last - params.max_seq_fixations + 1, claimed_until + 1)
+        idx = np.arange(start, last + 1)
+        idx = idx[ok[idx] & np.array([target[i] is None for i in idx], bool)]
+        target[idx] = f
+        claimed_until = max(claimed_until, last)
     return target
+
+
+def report_times(
+    phrases: pd.DataFrame, regions: pd.DataFrame, vocabulary: Sequence[str]
+) -> dict[str, float]:
+    """Report time (ms) of every finding of the image; ``inf`` when never reported."""
+    times = dictation_times(phrases, vocabulary)
+    return {f: times.get(f, math.inf) for f in _explore_labels(regions, vocabulary)}
 
 
 def _valid(fix: pd.DataFrame, params: IntentParams) -> np.ndarray:
@@ -430,19 +418,34 @@ def _explore_labels(regions: pd.DataFrame, vocabulary: Sequence[str]) -> list[st
     return [f for f in vocabulary if f in present]
 
 
+def explore_labels(
+    fix: pd.DataFrame,
+    phrases: pd.DataFrame,
+    regions: pd.DataFrame,
+    vocabulary: Sequence[str],
+    params: IntentParams,
+) -> list[list[str]]:
+    """RadExplore labels: the image's findings not yet reported at each fixation's onset."""
+    t_rep = report_times(phrases, regions, vocabulary)
+    onset = fix["onset_ms"].to_numpy(float)
+    ok = _valid(fix, params)
+    return [
+        [f for f, t in t_rep.items() if on < t] if v else []
+        for on, v in zip(onset, ok, strict=True)
+    ]
+
+
 @labellers.register("radexplore")
 def radexplore(fix, phrases, regions, *, vocabulary, margin, params, recording_id):  # type: ignore[no-untyped-def]
-    """RadExplore: every valid fixation labelled with every finding of the image."""
-    all_f = _explore_labels(regions, vocabulary)
-    ok = _valid(fix, params) & bool(all_f)
-    phase = ["explore" if v else None for v in ok]
-    labels = [all_f if v else [] for v in ok]
+    """RadExplore: each finding labels the valid fixations before its report."""
+    labels = explore_labels(fix, phrases, regions, vocabulary, params)
+    phase = ["explore" if lab else None for lab in labels]
     return _table(fix, recording_id, "radexplore", phase, [None] * len(fix), labels)
 
 
 @labellers.register("radseq")
 def radseq(fix, phrases, regions, *, vocabulary, margin, params, recording_id):  # type: ignore[no-untyped-def]
-    """RadSeq: short per-finding subsequences around each finding's dictation."""
+    """RadSeq: per-finding search subsequences ending on the finding before its report."""
     tgt = seq_assignment(fix, phrases, regions, vocabulary, margin, params)
     phase = ["seq" if t is not None else None for t in tgt]
     labels = [[t] if t is not None else [] for t in tgt]
@@ -455,12 +458,11 @@ def radhybrid(fix, phrases, regions, *, vocabulary, margin, params, recording_id
     tgt = seq_assignment(fix, phrases, regions, vocabulary, margin, params)
     onset = fix["onset_ms"].to_numpy(float)
     end = onset[0] + params.scan_s * 1e3 if len(fix) else -np.inf
-    all_f = _explore_labels(regions, vocabulary)
-    ok = _valid(fix, params)
+    explore = explore_labels(fix, phrases, regions, vocabulary, params)
     phase, target, labels = [], [], []
     for i in range(len(fix)):
         if onset[i] < end:
-            lab = all_f if ok[i] else []
+            lab = explore[i]
             phase.append("explore" if lab else None)
             target.append(None)
             labels.append(lab)
@@ -546,6 +548,8 @@ def label_fixations(
             IntentWarning,
             stacklevel=2,
         )
+    elif phrases.empty and regime == "radexplore":
+        log.info("recording %s has no transcript: every finding stays a target", recording_id)
     margin = margin_in_px(geometry, params)
     out = fn(
         fix,

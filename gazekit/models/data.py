@@ -49,6 +49,7 @@ class Example:
     region: np.ndarray
     intent: np.ndarray
     onset_ms: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    strategy: str = ""
 
     def __len__(self) -> int:
         return int(self.xy.shape[0])
@@ -104,6 +105,51 @@ def _regions(root: Path, image_id: str, x: np.ndarray, y: np.ndarray, cache: dic
     return np.array([index.get(n, 0) if n is not None else 0 for n in names], dtype=np.int64)
 
 
+def region_lookup(corpus: Corpus, image_id: str, cache: dict | None = None):  # type: ignore[no-untyped-def]
+    """Region ids of positions on one image, for :meth:`ScanpathModel.sample`.
+
+    Parameters
+    ----------
+    corpus : Corpus
+        Its ``root`` holds ``anatomy/<image_id>.npz`` (the same atlas as in training).
+    image_id : str
+    cache : dict, optional
+        Atlases already read, by image id.
+
+    Returns
+    -------
+    callable or None
+        ``fn(xy)`` mapping a (n, L, 2) tensor of [0, 1] positions to (n, L) int64 region
+        ids (0 outside every region), or None when the image has no atlas (training
+        then also saw region 0 everywhere).
+    """
+    import torch
+
+    if corpus.root is None or not (corpus.root / "anatomy" / f"{image_id}.npz").is_file():
+        return None
+    h, w = corpus.image_shape[image_id]
+    cache = {} if cache is None else cache
+    root = corpus.root
+
+    def fn(xy: torch.Tensor) -> torch.Tensor:
+        a = xy.detach().cpu().numpy().reshape(-1, 2).astype(np.float64)
+        ids = _regions(root, image_id, a[:, 0] * w, a[:, 1] * h, cache)
+        return torch.as_tensor(ids.reshape(xy.shape[:-1]), device=xy.device)
+
+    return fn
+
+
+def _strategies(root: Path) -> dict[str, str]:
+    """Reading strategy per recording, from a synthetic dataset's truth table (else empty)."""
+    f = root / "truth" / "fixations.parquet"
+    if not f.is_file():
+        return {}
+    import pyarrow.parquet as pq
+
+    t = pq.read_table(f, columns=["recording_id", "strategy"]).to_pandas()
+    return dict(t.drop_duplicates("recording_id").itertuples(index=False, name=None))
+
+
 def load_corpus(
     path: str | os.PathLike[str],
     *,
@@ -149,6 +195,7 @@ def load_corpus(
     images: dict[str, np.ndarray] = {}
     shapes: dict[str, tuple[int, int]] = {}
     atlases: dict[str, object] = {}
+    strategies = _strategies(root)
     examples = []
     for rid, g in labels.groupby("recording_id", sort=True):
         g = g.sort_values("onset_ms")
@@ -178,6 +225,7 @@ def load_corpus(
             dur=np.log(np.maximum(off - on, 1.0)).astype(np.float32),
             t=((on - on[0]) / 1000.0).astype(np.float32),
             region=_regions(root, image_id, x, y, atlases), intent=target, onset_ms=on,
+            strategy=strategies.get(str(rid), ""),
         ))  # fmt: skip
     if not examples:
         raise InputError("no recording with enough labelled fixations", path=root)

@@ -1,13 +1,22 @@
-"""Held-out evaluation of checkpoints against baselines computed in the same run.
+"""Held-out evaluation of intent checkpoints against fair baselines and an oracle.
 
 The test recordings are the ones the checkpoint's own split put aside (images — and,
 with enough readers, readers — never seen in training); the split is stored in the
-checkpoint, so evaluation cannot leak. Intent: macro AUROC, average precision, F1 and
-fixation-level accuracy (every finding of the fixation right) against the
-nearest-finding-region heuristic and a GRU trained with the same loop and data.
-Scanpath: MultiMatch (5 dimensions), ScanMatch, string-edit distance on a 5×5 grid and
-SemSS on anatomy regions, averaged over sampled scanpaths and references, against a
-centre-bias sampler, heatmap sampling and the human consistency ceiling.
+checkpoint, so evaluation cannot leak.
+
+Intent rows (see :mod:`gazekit.models.report` for the row format and the bootstrap):
+
+* ``auroc_within`` / ``ap_within`` (headline): for each finding, the AUROC / average
+  precision *within each test reading* that has both labelled and unlabelled fixations
+  for it, averaged over those readings, then macro-averaged over findings. Pooled
+  scores mostly measure whether a finding is in the image at all (an image-level
+  oracle scores 0.93–1.00 pooled); within a reading, only knowing *which* fixation is
+  aimed at the finding counts;
+* ``auroc_pooled`` / ``ap_pooled``: the same over all test fixations pooled;
+* models: the transformer; fair baselines trained or fitted on the same training
+  split — the region × time-bin prior, the GRU and the image-only classifier; and the
+  **oracle** (finding boxes of the test image, which define the labels) as an upper
+  bound, never a baseline.
 """
 
 from __future__ import annotations
@@ -25,18 +34,26 @@ import torch
 
 from gazekit.errors import InputError
 from gazekit.io.parquet import read_frame
-from gazekit.metrics.classification import multilabel_report
-from gazekit.metrics.scanpath import multimatch, scanmatch, sed, semss
+from gazekit.metrics.classification import auroc, average_precision
 from gazekit.models import baselines
 from gazekit.models.data import FINDINGS, Corpus, Example, load_corpus
+from gazekit.models.report import (
+    N_BOOT,
+    boot_over,
+    bootstrap_rows,
+    format_rows,
+    macro_of_means,
+    resample_weights,
+    rows_frame,
+)
 from gazekit.models.train import TrainConfig, load_checkpoint, to_tensors, train
 
 log = logging.getLogger(__name__)
 
-INTENT_METRICS = ("auroc", "average_precision", "f1", "accuracy")
-SCANPATH_METRICS = ("mm_vector", "mm_direction", "mm_length", "mm_position", "mm_duration",
-                    "scanmatch", "sed", "semss")  # fmt: skip
-LOWER_IS_BETTER = {"sed"}
+INTENT_METRICS = ("auroc_within", "ap_within", "auroc_pooled", "ap_pooled")
+ORACLE = "oracle-finding-boxes"
+#: Intent baselines trained with the checkpoint's own configuration and split.
+TRAINED_BASELINES = {"gru": "intent_gru", "image-only": "intent_image"}
 
 
 def checkpoint_and_corpus(
@@ -75,33 +92,97 @@ def predict_intent(
     out = []
     for i in range(0, len(examples), batch_size):
         part = examples[i : i + batch_size]
-        prob = torch.sigmoid(model(to_tensors(corpus, part, dev))).float().cpu().numpy()
+        logits, _ = model(to_tensors(corpus, part, dev))
+        prob = torch.sigmoid(logits).float().cpu().numpy()
         out += [prob[k, : len(e)] for k, e in enumerate(part)]
     return out
 
 
-def _intent_row(name: str, y: np.ndarray, s: np.ndarray) -> dict[str, Any]:
-    rep = multilabel_report(y, s, classes=FINDINGS)
-    pred = s >= 0.5
-    return {"model": name, "auroc": rep["macro"]["auroc"], "average_precision": rep["macro"]["average_precision"],
-            "f1": rep["macro"]["f1"], "accuracy": float(np.mean(np.all(pred == (y > 0.5), axis=1)))}  # fmt: skip
+def within_scores(y: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-finding AUROC and AP of one reading ((C,) each, NaN without both classes).
+
+    Parameters
+    ----------
+    y : (L, C) ndarray of {0, 1}
+    s : (L, C) ndarray of float
+    """
+    c = y.shape[1]
+    au, ap = np.full(c, np.nan), np.full(c, np.nan)
+    for k in range(c):
+        n_pos = int(y[:, k].sum())
+        if 0 < n_pos < len(y):
+            au[k] = auroc(y[:, k], s[:, k])
+            ap[k] = average_precision(y[:, k], s[:, k])
+    return au, ap
 
 
-def margins(table: pd.DataFrame, ours: str, metrics: tuple[str, ...]) -> pd.DataFrame:
-    """Our model's margin over every other row: absolute and relative (positive = better)."""
-    mine = table.set_index("model").loc[ours]
+def _pooled(y: np.ndarray, s: np.ndarray, metric) -> float:  # type: ignore[no-untyped-def]
+    vals = [metric(y[:, k], s[:, k]) for k in range(y.shape[1]) if 0 < y[:, k].sum() < len(y)]
+    return float(np.mean(vals)) if vals else math.nan
+
+
+def intent_rows(
+    test: list[Example],
+    scores: dict[str, list[np.ndarray]],
+    regime: str,
+    *,
+    n_boot: int = N_BOOT,
+    seed: int = 0,
+    reference: str = "transformer",
+) -> pd.DataFrame:
+    """Result rows of every intent model on the test readings (bootstrap over images).
+
+    Parameters
+    ----------
+    test : list of Example
+    scores : dict of str to list of (L, C) ndarray
+        Per model, per test reading, the per-fixation finding scores.
+    regime : str
+    n_boot, seed : int
+        Bootstrap resamples and their seed (the same resamples for every model).
+    reference : str
+        Model whose paired differences to the others are reported.
+    """
+    images = [e.image_id for e in test]
+    w_rec = resample_weights(images, n_boot, seed)
+    fix_img = np.concatenate([[e.image_id] * len(e) for e in test])
+    w_fix = resample_weights(fix_img, n_boot // 5 or 1, seed)  # pooled: fewer (costlier)
+    y = np.concatenate([e.intent for e in test])
+    stats: dict[str, dict[str, tuple[float, np.ndarray]]] = {m: {} for m in INTENT_METRICS}
+    support: dict[str, int] = {}
+    for name, per_rec in scores.items():
+        au = np.stack([within_scores(e.intent, sc)[0] for e, sc in zip(test, per_rec, strict=True)])
+        ap = np.stack([within_scores(e.intent, sc)[1] for e, sc in zip(test, per_rec, strict=True)])
+        stats["auroc_within"][name] = macro_of_means(au, w_rec)
+        stats["ap_within"][name] = macro_of_means(ap, w_rec)
+        support["auroc_within"] = support["ap_within"] = int(np.isfinite(au).sum())
+        s = np.concatenate(per_rec)
+        for metric, fn in (("auroc_pooled", auroc), ("ap_pooled", average_precision)):
+            point = _pooled(y, s, fn)
+            boot = boot_over(lambda i, fn=fn, s=s: _pooled(y[i], s[i], fn), len(y), w_fix)
+            stats[metric][name] = (point, boot)
+        support["auroc_pooled"] = support["ap_pooled"] = len(y)
     rows = []
-    for r in table.itertuples():
-        if r.model == ours:
-            continue
-        row = {"baseline": r.model}
-        for m in metrics:
-            sign = -1.0 if m in LOWER_IS_BETTER else 1.0
-            d = sign * (mine[m] - getattr(r, m))
-            row[m] = d
-            row[f"{m}_rel"] = d / abs(getattr(r, m)) if getattr(r, m) else math.nan
-        rows.append(row)
-    return pd.DataFrame(rows)
+    for metric in INTENT_METRICS:
+        rows += bootstrap_rows("intent", regime, metric, stats[metric], support[metric],
+                               reference=reference)  # fmt: skip
+    return rows_frame(rows)
+
+
+def per_finding_table(test: list[Example], scores: dict[str, list[np.ndarray]]) -> pd.DataFrame:
+    """Within-reading AUROC and AP per finding and model, with support (readings)."""
+    out = []
+    for name, per_rec in scores.items():
+        pairs = [within_scores(e.intent, sc) for e, sc in zip(test, per_rec, strict=True)]
+        au = np.stack([p[0] for p in pairs])
+        ap = np.stack([p[1] for p in pairs])
+        for k, f in enumerate(FINDINGS):
+            n = int(np.isfinite(au[:, k]).sum())
+            if n:
+                out.append({"model": name, "finding": f, "readings": n,
+                            "auroc_within": float(np.nanmean(au[:, k])),
+                            "ap_within": float(np.nanmean(ap[:, k]))})  # fmt: skip
+    return pd.DataFrame(out)
 
 
 def evaluate_intent(
@@ -109,35 +190,57 @@ def evaluate_intent(
     data: str | os.PathLike[str],
     *,
     out: str | os.PathLike[str] | None = None,
+    baseline_checkpoints: dict[str, str | os.PathLike[str]] | None = None,
     gru_checkpoint: str | os.PathLike[str] | None = None,
+    n_boot: int = N_BOOT,
+    seed: int = 0,
 ) -> dict[str, pd.DataFrame]:
-    """Intent table for one checkpoint (one regime): transformer vs baselines.
+    """Intent rows for one checkpoint (one regime): transformer, fair baselines, oracle.
 
-    Without ``gru_checkpoint`` the GRU baseline is trained here with the checkpoint's
-    own configuration and split (written under ``out/gru``).
+    Parameters
+    ----------
+    checkpoint, data : path
+    out : path, optional
+        Directory for ``intent_<regime>_rows.csv``, ``…_per_finding.csv`` and ``….md``;
+        the trained baselines go to ``out/<name>`` (next to the checkpoint without it).
+    baseline_checkpoints : dict, optional
+        ``{"gru": path, "image-only": path}``: reuse trained baselines (same split!).
+        Missing ones are trained here with the checkpoint's configuration and split.
+    gru_checkpoint : path, optional
+        Shorthand for ``baseline_checkpoints={"gru": path}``.
+    n_boot, seed : int
+        Bootstrap resamples over test images and their seed.
+
+    Returns
+    -------
+    dict with ``rows`` (see :mod:`gazekit.models.report`) and ``per_finding``.
     """
     model, ck, cfg, corpus = checkpoint_and_corpus(checkpoint, data)
     test = _test_examples(corpus, ck)
-    y = np.concatenate([e.intent for e in test])
-    rows = [_intent_row("transformer", y, np.concatenate(predict_intent(model, corpus, test)))]
-    if gru_checkpoint is None:
-        gcfg = replace(cfg, task="intent_gru")
-        gdir = Path(out) / "gru" if out is not None else Path(checkpoint).parent / "gru"
-        gru_checkpoint = train(corpus, gcfg, gdir).checkpoint
-    gru, _ = load_checkpoint(gru_checkpoint)
-    rows.append(_intent_row("gru", y, np.concatenate(predict_intent(gru, corpus, test))))
+    given = dict(baseline_checkpoints or {})
+    if gru_checkpoint is not None:
+        given["gru"] = gru_checkpoint
+    scores = {"transformer": predict_intent(model, corpus, test)}
+    by_id = {e.recording_id: e for e in corpus.examples}
+    train_ex = [by_id[r] for r in ck["split"]["train"] if r in by_id]
+    prior = baselines.RegionTimePrior(train_ex)
+    scores[prior.name] = [prior.scores(e) for e in test]
+    for name, task in TRAINED_BASELINES.items():
+        path = given.get(name)
+        if path is None:
+            bdir = (Path(out) if out is not None else Path(checkpoint).parent) / name
+            path = train(corpus, replace(cfg, task=task), bdir).checkpoint
+        bm, bck = load_checkpoint(path)
+        if sorted(bck["split"]["test"]) != sorted(ck["split"]["test"]):
+            raise InputError(f"baseline {name} was trained on another split", path=Path(path))
+        scores[name] = predict_intent(bm, corpus, test)
     finds = _findings(Path(data))
-    near = [
-        baselines.nearest_region_scores(
-            e, finds.get(e.recording_id), corpus.image_shape[e.image_id]
-        )
+    scores[ORACLE] = [
+        baselines.oracle_region_scores(e, finds.get(e.recording_id), corpus.image_shape[e.image_id])
         for e in test
     ]
-    rows.append(_intent_row("nearest-finding-region", y, np.concatenate(near)))
-    table = pd.DataFrame(rows)
-    table.insert(1, "regime", cfg.regime)
-    table["fixations"] = len(y)
-    result = {"table": table, "margins": margins(table, "transformer", INTENT_METRICS)}
+    rows = intent_rows(test, scores, cfg.regime, n_boot=n_boot, seed=seed)
+    result = {"rows": rows, "per_finding": per_finding_table(test, scores)}
     _save(result, out, f"intent_{cfg.regime}")
     return result
 
@@ -165,127 +268,19 @@ def _save(result: dict[str, pd.DataFrame], out: str | os.PathLike[str] | None, s
 
 
 def format_tables(result: dict[str, pd.DataFrame]) -> str:
-    """Markdown: the metric table, then our margin over each baseline."""
-    t = _markdown(result["table"])
-    m = result["margins"]
-    keep = [c for c in m.columns if not c.endswith("_rel")]
-    lines = ["", "margin of the transformer (positive = better; relative in brackets):", ""]
-    for r in m.to_dict("records"):
-        parts = [f"{c} {r[c]:+.3f} ({r[c + '_rel']:+.0%})" for c in keep if c != "baseline"]
-        lines.append(f"- vs {r['baseline']}: " + ", ".join(parts))
-    return t + "\n" + "\n".join(lines) + "\n"
+    """Markdown: the rows as tables with confidence intervals, then per-finding scores."""
+    text = format_rows(result["rows"])
+    pf = result.get("per_finding")
+    if pf is not None and not pf.empty:
+        wide = pf.pivot_table(index=["finding", "readings"], columns="model",
+                              values="auroc_within", sort=False).reset_index()  # fmt: skip
+        text += "\nper-finding AUROC within readings (support = readings):\n\n" + _markdown(wide)
+    return text + "\n"
 
 
 def _markdown(df: pd.DataFrame) -> str:
     cols = list(df.columns)
     fmt = lambda v: f"{v:.3f}" if isinstance(v, float) else str(v)  # noqa: E731
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    lines = ["| " + " | ".join(map(str, cols)) + " |", "|" + "---|" * len(cols)]
     lines += ["| " + " | ".join(fmt(v) for v in row) + " |" for row in df.itertuples(index=False)]
     return "\n".join(lines)
-
-
-def _region_names(atlas: Any, xy_px: np.ndarray) -> list[str]:
-    if atlas is None or not len(xy_px):
-        return ["none"] * len(xy_px)
-    names = atlas.region_of(xy_px[:, 0], xy_px[:, 1])
-    return [n if n is not None else "none" for n in names]
-
-
-def _scanpath_scores(
-    pred: np.ndarray,
-    ref: np.ndarray,
-    pred_reg: list[str],
-    ref_reg: list[str],
-    size: tuple[float, float],
-) -> dict[str, float]:
-    """Similarity of one predicted to one reference scanpath ((N, 3): x_px, y_px, duration_s)."""
-    mm = multimatch(pred, ref, screen_size=size)
-    return {
-        "mm_vector": mm["vector"], "mm_direction": mm["direction"], "mm_length": mm["length"],
-        "mm_position": mm["position"], "mm_duration": mm["duration"],
-        "scanmatch": scanmatch(pred, ref, size=size, bins=(12, 12), temporal_bin_ms=50.0),
-        "sed": sed(pred, ref, size=size, bins=(5, 5)) / max(len(pred), len(ref)),
-        "semss": semss(pred_reg, ref_reg, durations_p=pred[:, 2], durations_q=ref[:, 2]),
-    }  # fmt: skip
-
-
-def evaluate_scanpath(
-    checkpoint: str | os.PathLike[str],
-    data: str | os.PathLike[str],
-    *,
-    out: str | os.PathLike[str] | None = None,
-    n_samples: int = 4,
-    seed: int = 0,
-) -> dict[str, pd.DataFrame]:
-    """Scanpath table: sampled model scanpaths vs baselines and the human ceiling.
-
-    For every test recording, ``n_samples`` scanpaths of each sampler are compared with
-    it; the human row compares the other readers' scanpaths of the same image (images
-    read by one reader only do not enter that row). SED is normalised by the longer
-    string (lower is better); the other metrics are similarities (higher is better).
-    """
-    from gazekit.anatomy import Atlas
-
-    model, ck, _cfg, corpus = checkpoint_and_corpus(checkpoint, data)
-    test = _test_examples(corpus, ck)
-    by_id = {e.recording_id: e for e in corpus.examples}
-    train_ex = [by_id[r] for r in ck["split"]["train"] if r in by_id]
-    samplers = [baselines.CentreBias(train_ex), baselines.DensitySampler(train_ex)]
-    rng = np.random.default_rng(seed)
-    gen = torch.Generator().manual_seed(seed)
-    atlases: dict[str, Any] = {}
-    scores: dict[str, list[dict[str, float]]] = {"transformer": [], "human": []}
-    for s in samplers:
-        scores[s.name] = []
-    root = Path(data)
-    for e in test:
-        h, w = corpus.image_shape[e.image_id]
-        size = (float(w), float(h))
-        if e.image_id not in atlases:
-            p = root / "anatomy" / f"{e.image_id}.npz"
-            atlases[e.image_id] = Atlas.load(p, image_id=e.image_id) if p.is_file() else None
-        atlas = atlases[e.image_id]
-        ref = np.column_stack([e.xy[:, 0] * w, e.xy[:, 1] * h, np.exp(e.dur) / 1000.0])
-        ref_reg = _region_names(atlas, ref[:, :2])
-
-        def add(
-            name: str, xy01: np.ndarray, dur_ms: np.ndarray, ctx=(ref, ref_reg, atlas, w, h, size)
-        ) -> None:
-            ref_, reg_, atlas_, w_, h_, size_ = ctx
-            pred = np.column_stack([xy01[:, 0] * w_, xy01[:, 1] * h_, dur_ms / 1000.0])
-            scores[name].append(
-                _scanpath_scores(pred, ref_, _region_names(atlas_, pred[:, :2]), reg_, size_)
-            )
-
-        image = torch.as_tensor(corpus.images[e.image_id])[None, None]
-        for smp in model.sample(
-            image, n_samples=n_samples, max_len=max(60, 2 * len(e)), generator=gen
-        ):
-            add(
-                "transformer",
-                smp["xy"].numpy().astype(np.float64),
-                smp["dur_ms"].numpy().astype(np.float64),
-            )
-        for s in samplers:
-            for _ in range(n_samples):
-                add(s.name, *s.sample(e.image_id, rng))
-        for o in corpus.examples:
-            if o.image_id == e.image_id and o.reader_id != e.reader_id:
-                add("human", o.xy.astype(np.float64), np.exp(o.dur.astype(np.float64)))
-    rows = []
-    for name, vals in scores.items():
-        if not vals:
-            continue
-        df = pd.DataFrame(vals)
-        rows.append(
-            {
-                "model": name,
-                **{m: float(np.nanmean(df[m])) for m in SCANPATH_METRICS},
-                "pairs": len(df),
-            }
-        )
-    table = pd.DataFrame(rows)
-    non_human = table[table["model"] != "human"]
-    result = {"table": table, "margins": margins(non_human, "transformer", SCANPATH_METRICS)}
-    _save(result, out, "scanpath")
-    return result

@@ -9,7 +9,7 @@ import pandas as pd
 import torch
 
 from gazekit.io.parquet import write_table
-from gazekit.models.data import FINDINGS
+from gazekit.models.data import FINDINGS, pad_batch, region_lookup
 from gazekit.models.evaluate import checkpoint_and_corpus, predict_intent
 
 
@@ -49,16 +49,29 @@ def sample_scanpath_table(
     max_len: int = 80,
     seed: int = 0,
 ) -> pd.DataFrame:
-    """``n_samples`` scanpaths for every image of ``data``, in image pixels."""
-    model, _, _cfg, corpus = checkpoint_and_corpus(checkpoint, data)
+    """``n_samples`` scanpaths for every image of ``data``, in image pixels.
+
+    Sampled fixations get the region ids of the image's atlas (as in training). A model
+    trained with ``target_finding`` is conditioned on the image's target: the most
+    frequent target finding of its recordings (their dominant labelled finding), or "no
+    target" when none is labelled.
+    """
+    model, _, cfg, corpus = checkpoint_and_corpus(checkpoint, data)
     gen = torch.Generator().manual_seed(seed)
+    targets: dict[str, list[int]] = {}
+    for e in corpus.examples:
+        targets.setdefault(e.image_id, []).append(int(pad_batch([e])["target"][0]))
+    atlases: dict = {}
     rows = []
     for image_id in sorted(corpus.images):
         h, w = corpus.image_shape[image_id]
         image = torch.as_tensor(corpus.images[image_id])[None, None]
-        for k, s in enumerate(
-            model.sample(image, n_samples=n_samples, max_len=max_len, generator=gen)
-        ):
+        target = None
+        if cfg.model.target_finding and targets.get(image_id):
+            target = int(np.bincount(targets[image_id]).argmax())
+        drawn = model.sample(image, n_samples=n_samples, max_len=max_len, generator=gen,
+                             region_of=region_lookup(corpus, image_id, atlases), target=target)  # fmt: skip
+        for k, s in enumerate(drawn):
             dur = s["dur_ms"].numpy().astype(np.float64)
             onset = np.concatenate([[0.0], np.cumsum(dur)[:-1]])
             xy = s["xy"].numpy().astype(np.float64)

@@ -1,7 +1,8 @@
 """Training loop shared by the intent and scanpath models.
 
-AdamW, linear warm-up then cosine decay, gradient clipping, early stopping on the
-validation loss, deterministic seeds, bf16 autocast on CUDA, optional ``torch.compile``,
+AdamW, linear warm-up then cosine decay, gradient clipping, checkpoint selection and
+early stopping on a validation score (intent: macro average precision over findings, the
+measure the task is judged on; scanpath: the negative validation NLL), deterministic seeds, bf16 autocast on CUDA, optional ``torch.compile``,
 DistributedDataParallel when launched by ``torchrun`` (one entry point), a tqdm progress
 bar, atomic versioned checkpoints with resume, ``metrics.csv`` and ``loss.png`` per run.
 """
@@ -35,9 +36,10 @@ TASKS: dict[str, type[torch.nn.Module]] = {"intent": IntentModel, "scanpath": Sc
 
 
 def _register_baselines() -> None:
-    from gazekit.models.baselines import GRUIntentModel
+    from gazekit.models.baselines import GRUIntentModel, ImageOnlyIntentModel
 
     TASKS["intent_gru"] = GRUIntentModel
+    TASKS["intent_image"] = ImageOnlyIntentModel
 
 
 @dataclass
@@ -157,6 +159,8 @@ class RunResult:
     steps: int
     tokens_per_s: float
     split: dict[str, list[str]]
+    best_score: float = math.nan
+    score_name: str = "neg_val_loss"
 
 
 def _distributed() -> tuple[int, int]:
@@ -170,14 +174,19 @@ def _distributed() -> tuple[int, int]:
 
 
 def save_checkpoint(path: Path, model: torch.nn.Module, opt: torch.optim.Optimizer, cfg: TrainConfig,
-                    step: int, best_val: float, split: dict[str, list[str]], history: list[dict]) -> Path:  # fmt: skip
-    """One versioned dict: weights, optimiser, config, step, RNG states, versions."""
+                    step: int, best_val: float, split: dict[str, list[str]], history: list[dict],
+                    best_score: float = math.nan) -> Path:  # fmt: skip
+    """One versioned dict: weights, optimiser, config, step, RNG states, versions.
+
+    ``best_val`` is the validation loss and ``best_score`` the selection score (higher
+    is better) of the best evaluation so far.
+    """
     raw = getattr(model, "module", model)
     raw = getattr(raw, "_orig_mod", raw)
     state = {
         "format_version": CHECKPOINT_FORMAT, "task": cfg.task, "config": cfg.to_dict(),
         "model_state": raw.state_dict(), "optimizer_state": opt.state_dict(), "step": step,
-        "best_val": best_val, "split": split, "history": history,
+        "best_val": best_val, "best_score": best_score, "split": split, "history": history,
         "rng": {"torch": torch.get_rng_state(), "python": random.getstate()},
         "versions": {"gazekit": __version__, "torch": torch.__version__},
     }  # fmt: skip
@@ -210,20 +219,44 @@ def _evaluate(
     ex: list[Example],
     cfg: TrainConfig,
     device: torch.device,
-) -> float:
+) -> tuple[float, float]:
+    """Validation loss per real token and the selection score (higher is better).
+
+    Intent tasks: macro average precision over the findings with a positive in ``ex``
+    (pooled over fixations). Scanpath: minus the loss.
+    """
     model.eval()
     total, n = 0.0, 0
+    probs, ys = [], []
     with torch.no_grad():
         for i in range(0, len(ex), cfg.batch_size):
             part = ex[i : i + cfg.batch_size]
             b = to_tensors(corpus, part, device)
             with torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.type == "cuda"):
-                loss = getattr(model, "module", model).loss(b)
+                out, loss = model(b)
             k = int(b["mask"].sum())
             total += float(loss) * k
             n += k
+            if cfg.task.startswith("intent"):
+                m = b["mask"].cpu().numpy()
+                probs.append(torch.sigmoid(out.float()).cpu().numpy()[m])
+                ys.append(b["intent"].cpu().numpy()[m])
     model.train()
-    return total / max(n, 1)
+    loss = total / max(n, 1)
+    if not probs:
+        return loss, -loss
+    return loss, macro_ap(np.concatenate(ys), np.concatenate(probs))
+
+
+def macro_ap(y: np.ndarray, s: np.ndarray) -> float:
+    """Mean average precision over the columns of ``y`` (N, C) that have a positive.
+
+    NaN when no column has one (then the selection falls back to the first evaluation).
+    """
+    from gazekit.metrics.classification import average_precision
+
+    aps = [average_precision(y[:, c], s[:, c]) for c in range(y.shape[1]) if y[:, c].any()]
+    return float(np.mean(aps)) if aps else math.nan
 
 
 def _plot(history: list[dict], path: Path) -> None:
@@ -235,7 +268,14 @@ def _plot(history: list[dict], path: Path) -> None:
     val = [h for h in history if h.get("val_loss") is not None]
     ax.plot([h["step"] for h in val], [h["val_loss"] for h in val], "o-", label="validation")
     ax.set(xlabel="step", ylabel="loss", title="training curve")
-    ax.legend()
+    ax.legend(loc="upper left")
+    ap = [h for h in history if h.get("val_ap") is not None and math.isfinite(h["val_ap"])]
+    if ap:
+        ax2 = ax.twinx()
+        ax2.plot([h["step"] for h in ap], [h["val_ap"] for h in ap], "s--", color="tab:green",
+                 label="validation macro-AP")  # fmt: skip
+        ax2.set_ylabel("validation macro-AP")
+        ax2.legend(loc="upper right")
     fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=110)
@@ -287,8 +327,15 @@ def train(
     by_id = {e.recording_id: e for e in corpus.examples}
     train_ex, val_ex = [by_id[r] for r in tr], [by_id[r] for r in va]
     model = TASKS[cfg.task](cfg.model).to(dev)
+    if hasattr(model, "set_pos_weight") and cfg.model.pos_weight == "sqrt":
+        from gazekit.models.nn import sqrt_pos_weight
+
+        w = sqrt_pos_weight(np.concatenate([e.intent for e in train_ex]))
+        model.set_pos_weight(w)
+        log.info("positive weights (sqrt-balanced, training split): %s", np.round(w, 2).tolist())
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    step, best_val, history = 0, float("inf"), []
+    step, best_val, best_score, history = 0, float("inf"), -math.inf, []
+    score_name = "val_macro_ap" if cfg.task.startswith("intent") else "neg_val_loss"
     ck_path = out / "checkpoint.pt"
     if resume:
         if not ck_path.is_file():
@@ -297,6 +344,7 @@ def train(
         model.load_state_dict(ck["model_state"])
         opt.load_state_dict(ck["optimizer_state"])
         step, best_val, history = ck["step"], ck["best_val"], ck["history"]
+        best_score = ck.get("best_score", -math.inf)
         torch.set_rng_state(ck["rng"]["torch"])
         random.setstate(ck["rng"]["python"])
     run_model: torch.nn.Module = model
@@ -327,11 +375,7 @@ def train(
         for g in opt.param_groups:
             g["lr"] = lr_at(step, cfg)
         with torch.autocast("cuda", dtype=torch.bfloat16, enabled=dev.type == "cuda"):
-            loss = (
-                getattr(run_model, "module", run_model).loss(batch)
-                if world == 1
-                else _ddp_loss(run_model, batch)
-            )
+            _, loss = run_model(batch)  # one call: DDP all-reduces the gradients of this loss
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
@@ -343,15 +387,19 @@ def train(
             "train_loss": float(loss.detach()),
             "lr": lr_at(step - 1, cfg),
             "val_loss": None,
+            "val_ap": None,
         }
         if step % cfg.eval_every == 0 or step == cfg.max_steps:
-            rec["val_loss"] = _evaluate(run_model, corpus, val_ex, cfg, dev)
-            if rec["val_loss"] < best_val - 1e-4:
-                best_val, bad_evals = rec["val_loss"], 0
+            rec["val_loss"], score = _evaluate(run_model, corpus, val_ex, cfg, dev)
+            if score_name == "val_macro_ap":
+                rec["val_ap"] = score
+            if not math.isfinite(score):
+                score = -rec["val_loss"]  # no validation positive: fall back to the loss
+            if score > best_score + 1e-4:
+                best_score, best_val, bad_evals = score, rec["val_loss"], 0
                 if rank == 0:
-                    save_checkpoint(
-                        out / "best.pt", model, opt, cfg, step, best_val, split, [*history, rec]
-                    )
+                    save_checkpoint(out / "best.pt", model, opt, cfg, step, best_val, split,
+                                    [*history, rec], best_score)  # fmt: skip
             else:
                 bad_evals += 1
         history.append(rec)
@@ -359,11 +407,12 @@ def train(
             bar.update(1)
             bar.set_postfix(loss=f"{rec['train_loss']:.3f}", val=f"{best_val:.3f}")
         if rec["val_loss"] is not None and rank == 0:
-            save_checkpoint(ck_path, model, opt, cfg, step, best_val, split, history)
+            save_checkpoint(ck_path, model, opt, cfg, step, best_val, split, history, best_score)
         if bad_evals >= cfg.patience:
             log.info(
-                "early stop at step %d (validation loss did not improve %d times)",
+                "early stop at step %d (validation %s did not improve %d times)",
                 step,
+                score_name,
                 cfg.patience,
             )
             break
@@ -371,26 +420,14 @@ def train(
         bar.close()
     elapsed = time.perf_counter() - t_start
     if rank == 0:
-        save_checkpoint(ck_path, model, opt, cfg, step, best_val, split, history)
+        save_checkpoint(ck_path, model, opt, cfg, step, best_val, split, history, best_score)
         if not (out / "best.pt").is_file():
-            save_checkpoint(out / "best.pt", model, opt, cfg, step, best_val, split, history)
+            save_checkpoint(out / "best.pt", model, opt, cfg, step, best_val, split, history,
+                            best_score)  # fmt: skip
         with atomic_path(out / "metrics.csv") as tmp, open(tmp, "w", newline="") as fh:
-            w = csv.DictWriter(fh, fieldnames=["step", "train_loss", "val_loss", "lr"])
+            w = csv.DictWriter(fh, fieldnames=["step", "train_loss", "val_loss", "val_ap", "lr"])
             w.writeheader()
             w.writerows(history)
         _plot(history, out / "loss.png")
-    return RunResult(out, out / "best.pt", best_val, step, n_tokens / max(elapsed, 1e-9), split)
-
-
-def _ddp_loss(run_model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-    """Loss through the DDP wrapper's forward (so gradients are all-reduced)."""
-    module = run_model.module  # type: ignore[attr-defined]
-    if isinstance(module, IntentModel):
-        logits = run_model(batch)
-        m = batch["mask"].unsqueeze(-1).to(logits.dtype)
-        bce = torch.nn.functional.binary_cross_entropy_with_logits(
-            logits, batch["intent"], reduction="none"
-        )
-        return (bce * m).sum() / (m.sum() * logits.shape[-1]).clamp_min(1.0)
-    run_model(batch)  # registers the forward with DDP; the loss recomputes the parameters
-    return module.loss(batch)
+    return RunResult(out, out / "best.pt", best_val, step, n_tokens / max(elapsed, 1e-9), split,
+                     best_score, score_name)  # fmt: skip

@@ -7,17 +7,21 @@ Three strategies (the regimes of RadGazeIntent):
     reader's checklist the reader visits the anatomy where that finding appears
     (:data:`CHECKLIST`), a few fixations per region, at most ~7 per finding; a
     finding that is present is verified with several long fixations on it.
-    Each fixation's intended finding is the checklist item being searched for.
+    Each fixation's aim (``intended``) is the checklist item being searched for.
 ``explore``
     Uncertainty-driven exploration: the next region is drawn with probability
     growing with its remaining uncertainty and salience and falling with
     distance from the current gaze; findings seen in peripheral vision (by their
     conspicuity) become suspicious and the reader keeps returning to them.
-    Explore fixations are labelled with every finding of the image (the
-    RadExplore convention); returns to a finding with that finding.
+    Explore fixations aim at every finding of the image; returns to a finding at
+    that finding.
 ``hybrid``
-    A brief broad scan of the whole chest (explore-like, labelled with every
-    finding), then a focused checklist search (seq).
+    A brief broad scan of the whole chest (explore-like, aimed at every finding),
+    then a focused checklist search (seq).
+
+``intended`` is the reader's *aim*; the intent labels of RadGazeIntent's regimes
+(nested "until reported" prefixes, search subsequences ending on a present, reported
+finding) are derived from it with :func:`gazekit.synthetic.truth.intent_truth`.
 
 Fixation durations are ex-Gaussian (``mu + N(0, sigma) + Exp(tau)``), longer on
 findings. The output is the sequence of *intended* targets; the oculomotor model

@@ -147,6 +147,13 @@ class Session:
         """Region name → (H, W) bool mask."""
         return dict(zip(self.region_names, self.atlas_masks, strict=True))
 
+    def intent_truth(self, max_seq: int = 7) -> list[list[str]]:
+        """True intent labels of each truth fixation (:func:`gazekit.synthetic.truth.intent_truth`)."""
+        from gazekit.synthetic.truth import intent_truth
+
+        labels = [f.label for f in self.findings]
+        return intent_truth(self.truth, self.recording.transcript, labels, self.strategy, max_seq)
+
 
 def _truth_frame(
     sp: Scanpath,
