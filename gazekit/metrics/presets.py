@@ -130,13 +130,13 @@ def stde_summed(reference: Any, candidate: Any, frame_px: tuple[float, float]) -
     n = min(len(a), len(b))
     if n < 2:
         return math.nan
+    dist = np.hypot(b[:, None, 0] - a[None, :, 0], b[:, None, 1] - a[None, :, 1])  # (nb, na)
+    window = dist.copy()  # summed distance of the k-windows starting at (i, j)
     sims = []
     for k in range(1, n):
-        wr = np.lib.stride_tricks.sliding_window_view(a, (k, 2))[:, 0]  # (nr, k, 2)
-        wc = np.lib.stride_tricks.sliding_window_view(b, (k, 2))[:, 0]  # (nc, k, 2)
-        per = np.sqrt(((wc[:, None] - wr[None, :]) ** 2).sum(-1))  # (nc, nr, k)
-        d = per.sum(-1) / k
-        sims.append(math.exp(-float(d.min(axis=1).mean())))
+        if k > 1:
+            window = window[:-1, :-1] + dist[k - 1 :, k - 1 :]
+        sims.append(math.exp(-float((window / k).min(axis=1).mean())))
     return float(np.mean(sims))
 
 
