@@ -24,6 +24,19 @@ def _parse_map(value: str | None) -> dict[str, str] | None:
     return out
 
 
+def _parse_frame(value: str) -> tuple[float, float]:
+    w, sep, h = value.lower().partition("x")
+    try:
+        size = (float(w), float(h))
+    except ValueError:
+        size = (0.0, 0.0)
+    if not sep or min(size) <= 0:
+        raise click.BadParameter(
+            f"expected WIDTHxHEIGHT in px, got {value!r}", param_hint="--frame"
+        )
+    return size
+
+
 @click.command("convert")
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option(
@@ -38,7 +51,7 @@ def _parse_map(value: str | None) -> dict[str, str] | None:
     "--format",
     "fmt",
     default=None,
-    help="Reader (egd, reflacx, asc, tobii, generic); detected when omitted.",
+    help="Reader (egd, reflacx, asc, tobii, gazesearch, generic); detected when omitted.",
 )
 @click.option("--overwrite", is_flag=True, help="Replace an existing dataset in OUTDIR.")
 @click.option("-j", "--jobs", type=int, default=1, show_default=True, help="Reader processes.")
@@ -62,6 +75,19 @@ def _parse_map(value: str | None) -> dict[str, str] | None:
     "--allow-mixed-pupil-units",
     is_flag=True,
     help="Keep recordings whose pupil unit differs from the others' (refused by default).",
+
+)
+@click.option(
+    "--frame",
+    "frame",
+    default=None,
+    help="Scanpath lists (gazesearch format): frame of X/Y as WxH px [default: 224x224].",
+)
+@click.option(
+    "--duration-unit",
+    type=click.Choice(["auto", "s", "ms"]),
+    default=None,
+    help="Scanpath lists: unit of the durations T [default: auto].",
 )
 @click.option(
     "--progress/--no-progress", default=None, help="Progress bar (default: on a terminal)."
@@ -83,7 +109,7 @@ def convert(
     inputs: tuple[str, ...], outdir: str, fmt: str | None, overwrite: bool, jobs: int,
     fail_fast: bool, column_map: str | None, time_unit: str | None, pupil_unit: str | None,
     allow_mixed_pupil_units: bool, progress: bool | None, reader_map: str | None,
-    calibration: str | None,
+    calibration: str | None, frame: str | None, duration_unit: str | None,
     screen_px: str | None, screen_mm: str | None, distance_mm: float | None,
 ) -> None:  # fmt: skip
     """Convert raw recordings (files or corpus folders) into a validated Parquet dataset.
@@ -104,6 +130,10 @@ def convert(
         options["reader_map"] = reader_map
     if calibration:
         options["calibration"] = calibration
+    if frame:
+        options["frame_px"] = _parse_frame(frame)
+    if duration_unit:
+        options["duration_unit"] = duration_unit
     options.update(geometry_kwargs(screen_px, screen_mm, distance_mm))
     show = sys.stderr.isatty() if progress is None else progress
     result = run(
@@ -152,12 +182,24 @@ def info(path: str, recording: str | None, as_json: bool) -> None:
     else:
         files, counts = [p], {}
     out = []
+    recs = None
     for f in files:
-        if not f.is_file():
-            raise click.UsageError(f"no samples file {f}")
-        meta = read_metadata(f)
+        if f.is_file():
+            meta = read_metadata(f)
+            rows = {"samples": read_table(f, "samples")[0].num_rows}
+        else:  # a fixation-only recording: its recordings row is its provenance
+            if recs is None and p.is_dir():
+                recs = read_frame(p / "recordings.parquet", "recordings").set_index("recording_id")
+            rid = f.stem
+            if (
+                recs is None
+                or rid not in recs.index
+                or not bool(recs.loc[rid].get("fixation_only"))
+            ):
+                raise click.UsageError(f"no samples file {f}")
+            meta = {"recording_id": rid, **recs.loc[rid].to_dict()}
+            rows = {"samples": 0}
         rid = meta.get("recording_id")
-        rows = {"samples": read_table(f, "samples")[0].num_rows}
         for kind, c in counts.items():
             rows[kind] = int(c.get(rid, 0))
         out.append({"file": str(f), "metadata": meta, "rows": rows})
@@ -242,7 +284,7 @@ def _checks(meta: dict[str, Any]) -> dict[str, str]:
         out["calibration skipped"] = f"{extra['calibration_images_skipped']} image(s) in its folder"
     if extra.get("calibration"):
         out["calibration"] = "this recording is a calibration target (screen frame)"
-    if extra.get("fixation_only"):
+    if meta.get("fixation_only") or extra.get("fixation_only"):
         out["fixation only"] = "no gaze samples (fixations from the tracker/corpus only)"
     label_set = extra.get("label_set")
     if label_set:

@@ -23,7 +23,8 @@ TASK = click.Choice(["intent", "scanpath", "intent_gru", "intent_image"])
     "config",
     default="tiny",
     show_default=True,
-    help="JSON or TOML config file, or a shipped one: tiny, base.",
+    help="JSON or TOML config file, or a shipped one: tiny, base, gazesearch (image-free, "
+    "target-conditioned).",
 )
 @click.option(
     "-o", "--output", "out", required=True, type=click.Path(file_okay=False), help="Run directory."
@@ -37,18 +38,34 @@ TASK = click.Choice(["intent", "scanpath", "intent_gru", "intent_image"])
 @click.option("--compile", "compile_", is_flag=True, default=None, help="torch.compile the model.")
 @click.option("--resume", is_flag=True, help="Continue from OUTPUT/checkpoint.pt.")
 @click.option(
+    "--split-file",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="CSV/JSON assigning recordings (recording_id, or image_id[, target]) to train/valid/"
+    "test; default: the dataset's split column, else a random split.",
+)
+@click.option(
+    "--leakage-unit",
+    type=click.Choice(["image", "image_target"]),
+    default=None,
+    help="What may not appear in two splits: an image, or an (image, target) pair (the "
+    "published GazeSearch split's unit).",
+)
+@click.option(
     "--progress/--no-progress", default=None, help="Progress bar (default: on a terminal)."
 )
 def train(task: str, data: str, config: str, out: str, device: str, regime: str | None, max_steps: int | None,
-          seed: int | None, compile_: bool | None, resume: bool, progress: bool | None) -> None:  # fmt: skip
+          seed: int | None, compile_: bool | None, resume: bool, split_file: str | None,
+          leakage_unit: str | None, progress: bool | None) -> None:  # fmt: skip
     """Train an intent or scanpath model (multi-GPU: launch this command with torchrun)."""
     from gazekit.models.train import TrainConfig, config_path
     from gazekit.models.train import train as run
 
     path = Path(config) if Path(config).suffix in (".json", ".toml") else config_path(config)
     cfg = TrainConfig.load(
-        path, task=task, regime=regime, max_steps=max_steps, seed=seed, compile=compile_
-    )
+        path, task=task, regime=regime, max_steps=max_steps, seed=seed, compile=compile_,
+        split_file=split_file, leakage_unit=leakage_unit,
+    )  # fmt: skip
     show = sys.stderr.isatty() if progress is None else progress
     res = run(data, cfg, out, device=device, resume=resume, progress=show)
     click.echo(
@@ -122,8 +139,39 @@ def predict(task: str, checkpoint: str, data: str, out: str, samples: int, seed:
     help="Bootstrap resamples over test images for the 95 % intervals.",
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Sampling/bootstrap seed.")
+@click.option(
+    "--preset",
+    type=click.Choice(["gazesearch"]),
+    default=None,
+    help="Scanpath: a benchmark's conventions (gazesearch: 224 frame, centre prepended, "
+    "MultiMatch/ScanMatch 14x14/SED 5x5/STDE, per-target baselines).",
+)
+@click.option(
+    "--eval-split",
+    default=None,
+    help="With --preset: evaluate this split of DATA (e.g. valid, test) instead of the "
+    "checkpoint's held-out recordings.",
+)
+@click.option(
+    "--train-data",
+    type=click.Path(exists=True, file_okay=False),
+    default=None,
+    help="With --preset: dataset holding the checkpoint's training recordings (default DATA).",
+)
+@click.option(
+    "--decoding",
+    "decodings",
+    type=click.Choice(["sample", "greedy"]),
+    multiple=True,
+    help="With --preset: model decoding(s), one row each [default: sample].",
+)
+@click.option(
+    "--temperature", type=float, default=1.0, show_default=True, help="Sampling temperature."
+)
 def evaluate(task: str, checkpoints: tuple[str, ...], data: str, out: str, samples: int,
-             json_path: str | None, n_boot: int, seed: int) -> None:  # fmt: skip
+             json_path: str | None, n_boot: int, seed: int, preset: str | None,
+             eval_split: str | None, train_data: str | None, decodings: tuple[str, ...],
+             temperature: float) -> None:  # fmt: skip
     """Evaluate checkpoints on their held-out recordings against baselines (same run).
 
     Intent: the transformer against a region × time prior, a GRU and an image-only
@@ -138,8 +186,17 @@ def evaluate(task: str, checkpoints: tuple[str, ...], data: str, out: str, sampl
     from gazekit.models.report import write_json
 
     frames = []
+    if preset is not None and task != "scanpath":
+        raise click.UsageError("--preset applies to the scanpath task")
     for ck in checkpoints:
-        if task == "intent":
+        if preset is not None:
+            from gazekit.models.preset_eval import evaluate_preset
+
+            res = evaluate_preset(ck, data, preset=preset, eval_split=eval_split,
+                                  train_data=train_data, n_samples=samples,
+                                  decodings=decodings or ("sample",), temperature=temperature,
+                                  seed=seed, n_boot=n_boot, out=out)  # fmt: skip
+        elif task == "intent":
             res = evaluate_intent(ck, data, out=out, n_boot=n_boot, seed=seed)
         else:
             res = evaluate_scanpath(ck, data, out=out, n_samples=samples, n_boot=n_boot, seed=seed)

@@ -381,6 +381,10 @@ class Dataset:
         gazekit.InputError
             When the dataset has no such recording (the message lists some that exist).
         """
+        if self.layout == "flat" and str(recording_id) in self.recording_ids:
+            from gazekit.io.dataset_dir import load_recording
+
+            return load_recording(self.path, str(recording_id))  # fixation-only ones too
         files = self.files("samples", [str(recording_id)])
         if not files:
             known = self.recording_ids

@@ -33,6 +33,13 @@ class Recording:
         ``findings`` schema.
     t0 : float
         Source clock time (ms) of ``t_ms == 0``, kept for traceability.
+    target : str or None
+        Search target of a visual-search recording (a finding of :mod:`gazekit.vocab`).
+    split : str or None
+        Data split assigned by the source (``train``, ``valid``, ``test``).
+    fixation_only : bool
+        The source holds fixations only (``events``, ``source="tracker"``) and no
+        samples; stages that need samples refuse the recording.
     extra : dict
         Further provenance (stored in Parquet metadata).
     pupil_unit : str or None
@@ -58,6 +65,9 @@ class Recording:
     t0: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
     pupil_unit: str | None = None
+    target: str | None = None
+    split: str | None = None
+    fixation_only: bool = False
 
     def __post_init__(self) -> None:
         unit = self.extra.get("pupil_unit")
@@ -65,6 +75,9 @@ class Recording:
             self.extra = {k: v for k, v in self.extra.items() if k != "pupil_unit"}
             if self.pupil_unit is None:
                 self.pupil_unit = str(unit)
+        if self.extra.get("fixation_only"):  # readers that mark it in their provenance
+            self.extra = {k: v for k, v in self.extra.items() if k != "fixation_only"}
+            self.fixation_only = True
 
     def metadata(self) -> dict[str, Any]:
         """One row of the ``recordings`` table, as a dict."""
@@ -78,15 +91,24 @@ class Recording:
             "source_format": self.source_format,
             "sampling_rate_hz": self.sampling_rate_hz,
             "n_samples": len(self.samples),
-            "duration_ms": float(t[-1] - t[0]) if len(t) else 0.0,
+            "duration_ms": float(t[-1] - t[0]) if len(t) else self._fixation_span_ms(),
             "pupil_unit": self.pupil_unit,
             "session_id": None
             if self.extra.get("session_id") is None
             else str(self.extra["session_id"]),
-            "fixation_only": bool(self.extra.get("fixation_only", False)),
+            "fixation_only": self.fixation_only,
+            "target": self.target,
+            "split": self.split,
         }
         row.update(self.geometry.to_dict())
         return row
+
+    def _fixation_span_ms(self) -> float:
+        """First fixation onset to last offset (ms), for a fixation-only recording."""
+        ev = self.events
+        if not self.fixation_only or ev is None or not len(ev):
+            return 0.0
+        return float(ev["offset_ms"].max() - ev["onset_ms"].min())
 
     def provenance(self) -> dict[str, Any]:
         """Metadata stored with the samples Parquet file."""
@@ -108,4 +130,7 @@ class Recording:
             t0=meta.get("t0_source_ms", 0.0),
             extra=meta.get("extra") or {},
             pupil_unit=meta.get("pupil_unit"),
+            target=meta.get("target"),
+            split=meta.get("split"),
+            fixation_only=bool(meta.get("fixation_only", False)),
         )

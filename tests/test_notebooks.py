@@ -31,6 +31,8 @@ def test_notebook_runs_top_to_bottom(path, monkeypatch):
     nbclient = pytest.importorskip("nbclient")
     monkeypatch.delenv("MPLBACKEND", raising=False)  # the kernel's own inline backend
     nb = nbformat.read(path, as_version=4)
+    committed = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    assert not [o for o in committed if o.output_type == "error"], "committed outputs hold an error"
     client = nbclient.NotebookClient(
         nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
     )

@@ -220,6 +220,13 @@ def mask_runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _columns(data: Recording | pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
     if isinstance(data, Recording):
+        if data.fixation_only and not len(data.samples):
+            raise InputError(
+                f"recording {data.recording_id!r} is fixation-only (its source, e.g. a "
+                "GazeSearch scanpath list, has no gaze samples): event detection needs samples; "
+                "its fixations are already the tracker events (events.parquet, source='tracker')",
+                path=data.source_file,
+            )
         return data.samples, data.source_file
     if isinstance(data, pd.DataFrame):
         return data, None

@@ -34,7 +34,7 @@ from gazekit.recording import Recording
 log = logging.getLogger(__name__)
 
 #: File names a folder scan considers (other files are ignored).
-_SUFFIXES = (".asc", ".tsv", ".csv", ".txt", ".gz")
+_SUFFIXES = (".asc", ".tsv", ".csv", ".txt", ".gz", ".json")
 
 
 @dataclass

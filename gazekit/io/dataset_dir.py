@@ -5,6 +5,8 @@ Layout (every file written atomically)::
     DIR/manifest.json            gazekit version, schema versions, recording ids, parameters
     DIR/recordings.parquet       one row per recording (metadata, geometry)
     DIR/samples/<id>.parquet     samples (id percent-encoded, see io.layout), with the recording's provenance in the metadata
+                                 (none for a fixation-only recording: its row of
+                                 recordings.parquet is its provenance)
     DIR/events.parquet           tracker events (``source="tracker"``) and detected ones
     DIR/transcripts.parquet      dictation phrases/words
     DIR/findings.parquet         finding labels and geometry
@@ -51,12 +53,18 @@ def write_samples_file(rec: Recording, out: Path) -> dict[str, Any]:
         Dataset directory; the file is ``out/samples/<encoded recording_id>.parquet``
         (:func:`gazekit.io.layout.id_filename`).
 
+    A fixation-only recording (no samples) gets no file: only ``samples/`` is created.
+
     Returns
     -------
     dict
         The recording's ``recordings`` row.
     """
     import pyarrow as pa
+
+    if rec.fixation_only and not len(rec.samples):
+        (out / "samples").mkdir(parents=True, exist_ok=True)
+        return rec.metadata()
 
     path = out / "samples" / f"{id_filename(rec.recording_id, 'recording_id')}.parquet"
     table = schemas.get("samples").conform(
@@ -127,6 +135,7 @@ def write_dataset_tables(
             for k in ("samples", "recordings", "events", "transcripts", "findings")
         },
         "recordings": [r["recording_id"] for r in rows],
+        "fixation_only": bool(rows) and all(bool(r.get("fixation_only")) for r in rows),
         "parameters": parameters or {},
         **(extra or {}),
     }
@@ -172,6 +181,17 @@ def recording_ids(path: str | os.PathLike[str]) -> list[str]:
 def samples_files(path: str | os.PathLike[str]) -> list[Path]:
     """The samples file of every recording in the ``recordings`` table, in its order.
 
+    Fixation-only recordings (``fixation_only`` true) have none and are left out.
+
+    Parameters
+    ----------
+    path : path-like
+        Dataset directory.
+
+    Returns
+    -------
+    list of Path
+
     Raises
     ------
     InputError
@@ -180,7 +200,14 @@ def samples_files(path: str | os.PathLike[str]) -> list[Path]:
         otherwise change the numbers without a word.
     """
     path = Path(path)
-    ids = recording_ids(path)
+    recording_ids(path)  # a dataset directory, or a clear error
+    table = read_frame(path / "recordings.parquet", "recordings")
+    only = (
+        table["fixation_only"].fillna(False).astype(bool)
+        if "fixation_only" in table
+        else pd.Series(False, index=table.index)
+    )
+    ids = [str(r) for r in table.loc[~only, "recording_id"]]  # fixation-only: no samples file
     files = [path / "samples" / f"{id_filename(rid, 'recording_id')}.parquet" for rid in ids]
     missing = [f for f in files if not f.is_file()]
     if missing:
@@ -224,13 +251,14 @@ def load_recording(
     """
     path = Path(path)
     f = path / "samples" / f"{id_filename(recording_id, 'recording_id')}.parquet"
-    if not f.is_file():
-        raise InputError(f"no samples for recording {recording_id!r}", path=f)
-    meta = read_metadata(f)
-    samples = samples_without_key(read_frame(f, "samples"), meta["recording_id"], f)
-    rec = Recording.from_provenance(samples, meta)
     if tables is None:
         tables = {k: _table(path, k) for k in ("events", "transcripts", "findings")}
+    if f.is_file():
+        meta = read_metadata(f)
+        samples = samples_without_key(read_frame(f, "samples"), meta["recording_id"], f)
+        rec = Recording.from_provenance(samples, meta)
+    else:
+        rec = _fixation_only_recording(path, recording_id, tables, f)
 
     def rows(kind: str) -> pd.DataFrame | None:
         t = tables.get(kind)
@@ -248,9 +276,24 @@ def load_recording(
     return rec
 
 
+def _fixation_only_recording(
+    path: Path, recording_id: str, tables: dict[str, pd.DataFrame | None], f: Path
+) -> Recording:
+    """A fixation-only recording rebuilt from its ``recordings`` row (it has no samples file)."""
+    recs = tables.get("recordings")
+    if recs is None:
+        recs = tables["recordings"] = read_frame(path / "recordings.parquet", "recordings")
+    row = recs[recs["recording_id"] == recording_id]
+    if not len(row) or "fixation_only" not in row or not bool(row["fixation_only"].iloc[0]):
+        raise InputError(f"no samples for recording {recording_id!r}", path=f)
+    meta = {k: (None if pd.isna(v) else v) for k, v in row.iloc[0].to_dict().items()}
+    return Recording.from_provenance(schemas.get("samples").empty().to_pandas(), meta)
+
+
 def open_dir(path: str | os.PathLike[str]) -> list[Recording]:
     """Every recording of a dataset directory (see :func:`load_recording`)."""
     path = Path(path)
-    ids = [f.stem for f in samples_files(path)]
-    tables = {k: _table(path, k) for k in ("events", "transcripts", "findings")}
+    samples_files(path)  # every listed recording with samples has its file, none is stray
+    ids = recording_ids(path)
+    tables = {k: _table(path, k) for k in ("events", "transcripts", "findings", "recordings")}
     return [load_recording(path, rid, tables=tables) for rid in ids]

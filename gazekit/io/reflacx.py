@@ -37,7 +37,7 @@ Conventions of this reader:
   scale (1 unlikely … 5 consistent with; 1/3/5/7/9 is only the interface's display
   code); other values are refused. The chest box goes to ``recording.extra``;
 * a reading without ``gaze_data`` (a separate download) becomes a fixation-only
-  recording from ``fixations.csv``: no samples, ``extra["fixation_only"] = True``.
+  recording from ``fixations.csv``: no samples, ``Recording.fixation_only`` true.
 """
 
 from __future__ import annotations

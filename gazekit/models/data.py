@@ -52,6 +52,8 @@ class Example:
     intent: np.ndarray
     onset_ms: np.ndarray = field(default_factory=lambda: np.zeros(0))
     strategy: str = ""
+    target: int | None = None
+    split: str | None = None
 
     def __len__(self) -> int:
         return int(self.xy.shape[0])
@@ -180,12 +182,21 @@ def load_corpus(
         Side of the square model input (px).
     min_fixations : int
         Shorter recordings are skipped.
+
+    A fixation-only dataset (scanpath lists: ``gazekit convert`` of a GazeSearch JSON) is
+    read by :func:`gazekit.models.fixation_data.load_fixation_corpus` instead: tracker
+    fixations, the search target and split from the recordings table, no intent labels,
+    images only when present, every scanpath kept.
     """
     import warnings
 
     from gazekit.intent import IntentWarning, label_dataset
 
     root = Path(path)
+    from gazekit.models.fixation_data import is_fixation_only, load_fixation_corpus
+
+    if is_fixation_only(root):  # scanpath lists: tracker fixations, target and split given
+        return load_fixation_corpus(root, image_size=image_size)
     labels = None
     f = root / "intent_labels.parquet"
     if f.is_file():
@@ -347,8 +358,9 @@ def split_recordings(
 def pad_batch(examples: Sequence[Example]) -> dict[str, np.ndarray]:
     """Pad examples to the longest one; ``mask`` is True on real tokens (batch first).
 
-    ``target`` (B,) is each reading's dominant finding (most labelled fixations), or
-    ``len(FINDINGS)`` when none is labelled; the scanpath model may condition on it.
+    ``target`` (B,) is the recording's search target when the dataset gives one
+    (``Example.target``), else the reading's dominant finding (most labelled fixations),
+    or ``len(FINDINGS)`` when none is labelled; the scanpath model may condition on it.
     """
     n, L = len(examples), max(len(e) for e in examples)
     batch = {
@@ -359,7 +371,9 @@ def pad_batch(examples: Sequence[Example]) -> dict[str, np.ndarray]:
     }  # fmt: skip
     for i, e in enumerate(examples):
         k = len(e)
-        if k and e.intent.any():  # the reading's dominant finding; len(FINDINGS) = none
+        if e.target is not None:  # the search target the dataset gives
+            batch["target"][i] = e.target
+        elif k and e.intent.any():  # the reading's dominant finding; len(FINDINGS) = none
             batch["target"][i] = int(np.argmax(e.intent.sum(axis=0)))
         batch["xy"][i, :k], batch["dur"][i, :k], batch["t"][i, :k] = e.xy, e.dur, e.t
         batch["region"][i, :k], batch["intent"][i, :k] = e.region, e.intent

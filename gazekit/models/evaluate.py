@@ -87,12 +87,12 @@ def checkpoint_and_corpus(
 def _test_examples(corpus: Corpus, ck: dict[str, Any]) -> list[Example]:
     split = ck["split"]
     test = split["test"] or split["val"]
+    from gazekit.models.splits import check_leakage
+
     seen = set(split["train"])
-    train_images = {e.image_id for e in corpus.examples if e.recording_id in seen}
     ex = [e for e in corpus.examples if e.recording_id in set(test)]
-    leak = [e.recording_id for e in ex if e.image_id in train_images]
-    if leak:
-        raise InputError(f"test recordings share images with training: {leak[:3]}")
+    train = [e for e in corpus.examples if e.recording_id in seen]
+    check_leakage(train, ex, ck["config"].get("leakage_unit", "image"))  # the split's own unit
     if not ex:
         raise InputError("the checkpoint's split has no test or validation recordings here")
     if "digests" not in split:

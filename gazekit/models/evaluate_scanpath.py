@@ -39,7 +39,7 @@ from gazekit.models.report import (
     rows_frame,
     weighted_mean_stat,
 )
-from gazekit.models.train import to_tensors
+from gazekit.models.train import image_tensor, to_tensors
 
 log = logging.getLogger(__name__)
 
@@ -159,7 +159,7 @@ def evaluate_scanpath(
             return {m: float(np.nanmean([v[m] for v in vals])) if vals else math.nan
                     for m in PREFIX_METRICS}  # fmt: skip
 
-        image = torch.as_tensor(corpus.images[e.image_id])[None, None]
+        image = image_tensor(corpus, e.image_id)
         target = int(pad_batch([e])["target"][0]) if cfg.model.target_finding else None
         drawn = model.sample(image, n_samples=n_samples, max_len=prefix, generator=gen,
                              region_of=region_lookup(corpus, e.image_id, atlases),

@@ -22,6 +22,10 @@ from gazekit.models.data import FINDINGS, REGIONS
 
 logger = logging.getLogger(__name__)
 
+#: Learned constant tokens of the image-free encoder (``backbone="none"``): as many as the
+#: 4 × 4 token grid of the tiny CNN, so the decoder's cross-attention has the same shape.
+N_CONSTANT_TOKENS = 16
+
 #: Intent losses: binary cross-entropy, or focal loss (Lin et al., ICCV 2017, gamma = 2).
 LOSSES: tuple[str, ...] = ("bce", "focal")
 #: Positive-class weights of the intent loss: none, or sqrt(negatives / positives) per finding.
@@ -81,10 +85,21 @@ class ImageEncoder(nn.Module):
 
     Four stride-2 conv blocks (conv–GroupNorm–GELU) from scratch: a 128-px input gives an
     8×8 grid of tokens, each with a learned 2-D position embedding.
+
+    ``backbone="none"`` is the image-free encoder: :data:`N_CONSTANT_TOKENS` learned
+    constant tokens and a learned constant (1 × 1) feature map, the same for every image;
+    the image tensor is only read for its batch size, so no image and no CNN pass is
+    needed (scanpath lists whose images are not public, e.g. GazeSearch on MIMIC-CXR).
     """
 
     def __init__(self, cfg: ModelConfig) -> None:
         super().__init__()
+        if cfg.backbone == "none":
+            self.net = None
+            self.pos = nn.Parameter(torch.zeros(1, N_CONSTANT_TOKENS, cfg.d_model))
+            nn.init.normal_(self.pos, std=0.02)
+            self.constant_map = nn.Parameter(torch.zeros(1, cfg.d_model, 1, 1))
+            return
         if cfg.backbone == "cnn":
             layers: list[nn.Module] = []
             c_in = 1
@@ -97,13 +112,18 @@ class ImageEncoder(nn.Module):
         elif cfg.backbone.startswith("timm:"):
             self.net, c_in, stride = _timm_backbone(cfg.backbone[5:], cfg.backbone_weights)
         else:
-            raise InputError(f"unknown backbone {cfg.backbone!r} (use 'cnn' or 'timm:<name>')")
+            raise InputError(
+                f"unknown backbone {cfg.backbone!r} (use 'cnn', 'timm:<name>' or 'none')"
+            )
         self.proj = nn.Conv2d(c_in, cfg.d_model, 1)
         side = cfg.image_size // stride
         self.pos = nn.Parameter(torch.zeros(1, side * side, cfg.d_model))
         nn.init.normal_(self.pos, std=0.02)
 
     def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        if self.net is None:  # image-free: constant tokens (B, N, D) and map (B, D, 1, 1)
+            n = image.shape[0]
+            return self.pos.expand(n, -1, -1), self.constant_map.expand(n, -1, -1, -1)
         feats = self.net(image)
         if isinstance(feats, (list, tuple)):  # timm features_only returns a list of maps
             feats = feats[-1]

@@ -11,6 +11,7 @@ import torch
 from gazekit.io.parquet import write_table
 from gazekit.models.data import FINDINGS, pad_batch, region_lookup
 from gazekit.models.evaluate import checkpoint_and_corpus, predict_intent
+from gazekit.models.train import image_tensor
 
 
 def predict_intent_table(
@@ -54,30 +55,43 @@ def sample_scanpath_table(
     Sampled fixations get the region ids of the image's atlas (as in training). A model
     trained with ``target_finding`` is conditioned on the image's target: the most
     frequent target finding of its recordings (their dominant labelled finding), or "no
-    target" when none is labelled.
+    target" when none is labelled. When the dataset gives search targets (scanpath lists
+    such as GazeSearch), every (image, target) pair gets its own samples and a ``target``
+    column. An image-free corpus needs an image-free model (``backbone: "none"``).
     """
     model, _, cfg, corpus = checkpoint_and_corpus(checkpoint, data, task="scanpath")
     gen = torch.Generator().manual_seed(seed)
     targets: dict[str, list[int]] = {}
     for e in corpus.examples:
         targets.setdefault(e.image_id, []).append(int(pad_batch([e])["target"][0]))
+    given = any(e.target is not None for e in corpus.examples)
+    units: list[tuple[str, int | None]] = []
+    if given and cfg.model.target_finding:  # one unit per (image, search target) of the data
+        units = sorted({(e.image_id, e.target) for e in corpus.examples},
+                       key=lambda u: (u[0], -1 if u[1] is None else u[1]))  # fmt: skip
+    else:
+        for image_id in sorted({e.image_id for e in corpus.examples}):
+            target = None
+            if cfg.model.target_finding and targets.get(image_id):
+                target = int(np.bincount(targets[image_id]).argmax())
+            units.append((image_id, target))
     atlases: dict = {}
     rows = []
-    for image_id in sorted(corpus.images):
+    for image_id, target in units:
         h, w = corpus.image_shape[image_id]
-        image = torch.as_tensor(corpus.images[image_id])[None, None]
-        target = None
-        if cfg.model.target_finding and targets.get(image_id):
-            target = int(np.bincount(targets[image_id]).argmax())
-        drawn = model.sample(image, n_samples=n_samples, max_len=max_len, generator=gen,
-                             region_of=region_lookup(corpus, image_id, atlases), target=target)  # fmt: skip
+        drawn = model.sample(image_tensor(corpus, image_id), n_samples=n_samples, max_len=max_len,
+                             generator=gen, region_of=region_lookup(corpus, image_id, atlases),
+                             target=target)  # fmt: skip
         for k, s in enumerate(drawn):
             dur = s["dur_ms"].numpy().astype(np.float64)
             onset = np.concatenate([[0.0], np.cumsum(dur)[:-1]])
             xy = s["xy"].numpy().astype(np.float64)
-            rows.append(pd.DataFrame({"image_id": image_id, "sample": k, "fixation_index": np.arange(len(dur)),
-                                      "x_px": xy[:, 0] * w, "y_px": xy[:, 1] * h, "duration_ms": dur,
-                                      "onset_ms": onset}))  # fmt: skip
+            part = pd.DataFrame({"image_id": image_id, "sample": k, "fixation_index": np.arange(len(dur)),
+                                 "x_px": xy[:, 0] * w, "y_px": xy[:, 1] * h, "duration_ms": dur,
+                                 "onset_ms": onset})  # fmt: skip
+            if given and cfg.model.target_finding:
+                part["target"] = None if target is None else FINDINGS[target]
+            rows.append(part)
     df = pd.concat(rows, ignore_index=True)
     if out is not None:
         write_table(

@@ -32,7 +32,6 @@ from gazekit.models.data import (
     example_digest,
     load_corpus,
     pad_batch,
-    split_recordings,
 )
 from gazekit.models.nn import IntentModel, ModelConfig, ScanpathModel
 
@@ -66,6 +65,8 @@ class TrainConfig:
     grad_clip: float = 1.0
     seed: int = 0
     split: tuple[float, float, float] = (0.7, 0.15, 0.15)
+    split_file: str | None = None
+    leakage_unit: str = "image"
     compile: bool = False
     cpu_threads: int = 1
     model: ModelConfig = field(default_factory=ModelConfig)
@@ -142,10 +143,26 @@ def to_tensors(
 ) -> dict[str, torch.Tensor]:
     """Padded batch of examples (with their images) on ``device``."""
     b = {k: torch.as_tensor(v, device=device) for k, v in pad_batch(examples).items()}
+    if not corpus.images:  # image-free corpus: only the batch size is read (backbone "none")
+        b["image"] = torch.zeros(len(examples), 1, 1, 1, device=device)
+        return b
+    missing = next((e.image_id for e in examples if e.image_id not in corpus.images), None)
+    if missing is not None:
+        raise InputError(f"no image for {missing!r} (images/<image_id>.png); an image-free "
+                         "model (model.backbone 'none') needs none")  # fmt: skip
     b["image"] = torch.stack([torch.as_tensor(corpus.images[e.image_id]) for e in examples])[
         :, None
     ].to(device)
     return b
+
+
+def image_tensor(corpus: Corpus, image_id: str) -> torch.Tensor:
+    """(1, 1, S, S) image of ``image_id``, or a (1, 1, 1, 1) placeholder for an image-free corpus."""
+    if not corpus.images:
+        return torch.zeros(1, 1, 1, 1)
+    if image_id not in corpus.images:
+        raise InputError(f"no image for {image_id!r} (images/<image_id>.png)")
+    return torch.as_tensor(corpus.images[image_id])[None, None]
 
 
 def lr_at(step: int, cfg: TrainConfig) -> float:
@@ -449,7 +466,10 @@ def train(
             data, regime=cfg.regime, source=cfg.source, image_size=cfg.model.image_size
         )
     )
-    tr, va, te = split_recordings(corpus.examples, cfg.split, cfg.seed)
+    from gazekit.models.splits import check_backbone, resolve_split
+
+    check_backbone(corpus, cfg.model.backbone)
+    tr, va, te = resolve_split(corpus, cfg)
     if not tr or not va:
         raise InputError(
             f"too few images/readers for a train/validation split ({len(corpus.examples)} recordings)"
