@@ -6,6 +6,19 @@ screen is known, otherwise in screen pixels (``frame="screen"``). Visual angle i
 computed exactly per sample: a screen position is turned into millimetres from
 the screen centre and then into the angle ``atan(offset / distance)`` per axis, so
 positions near the screen edge get their true, smaller degrees-per-pixel.
+
+The one conversion family (no other module converts by hand):
+
+* positions: :meth:`Geometry.image_to_screen`, :meth:`~Geometry.screen_to_image`,
+  :meth:`~Geometry.px_to_mm` / :meth:`~Geometry.mm_affine` (screen mm from the centre),
+  :meth:`~Geometry.to_degrees`, :meth:`~Geometry.angular_distance`;
+* lengths: :meth:`~Geometry.mm_per_px`, :meth:`~Geometry.px_per_deg_xy` (and
+  :meth:`~Geometry.px_per_deg`), :meth:`~Geometry.deg_to_px`, :meth:`~Geometry.px_to_deg`,
+  :func:`distance_for_px_per_deg`, :meth:`Geometry.from_px_per_deg` (only a scale known);
+* a viewer that zooms and pans (REFLACX) changes the mapping within a recording: the
+  optional per-row ``px_per_deg_x``/``px_per_deg_y`` columns of the samples and events
+  tables carry it, read with :func:`local_px_per_deg`; ``deg_to_px``/``px_to_deg`` take
+  such per-row values.
 """
 
 from __future__ import annotations

@@ -178,3 +178,17 @@ def test_simulated_corpus_files_have_the_real_magnitudes(tmp_path):
     assert ell["certainty"].between(1, 5).all()
     (back,) = read(tmp_path / "egd")
     assert back.reader_id == gp.recording.reader_id and back.extra["session_id"] == "1"
+
+
+def test_empty_px_per_deg_columns_change_nothing():
+    from gazekit.intent.labellers import IntentParams, margin_in_px
+
+    fix = pd.DataFrame(
+        {"x_px": [500.0, 900.0], "y_px": [600.0, 700.0], "duration_ms": [200.0, 300.0]}
+    )
+    empty = fix.assign(px_per_deg_x=np.nan, px_per_deg_y=np.nan)
+    a = heatmaps.compute(fix, (3056, 2544), geometry=GEOM, downsample=8)
+    b = heatmaps.compute(empty, (3056, 2544), geometry=GEOM, downsample=8)
+    np.testing.assert_array_equal(a, b)
+    p = IntentParams(margin_deg=1.0)
+    assert margin_in_px(GEOM, p, empty) == margin_in_px(GEOM, p, fix) == GEOM.px_per_deg()

@@ -110,7 +110,8 @@ def fixation_px_per_deg(fixations: pd.DataFrame) -> np.ndarray | None:
     """(N, 2) per-fixation image px per degree (x, y), when the table carries them.
 
     The ``px_per_deg_x``/``px_per_deg_y`` columns of an events table (a viewer that zooms
-    and pans: REFLACX), for the rows :func:`fixation_arrays` returns; ``None`` without them.
+    and pans: REFLACX), for the rows :func:`fixation_arrays` returns; ``None`` without them
+    (or when they are all empty, as in tables of trackers with a fixed mapping).
     """
     if not any(c in fixations.columns for c in PPD_COLUMNS):
         return None
@@ -122,7 +123,8 @@ def fixation_px_per_deg(fixations: pd.DataFrame) -> np.ndarray | None:
         else np.full(len(fixations), np.nan)
         for c in PPD_COLUMNS
     ]
-    return np.stack(cols, axis=1)
+    ppd = np.stack(cols, axis=1)
+    return ppd if np.isfinite(ppd).any() else None
 
 
 def splat(

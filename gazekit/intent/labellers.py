@@ -255,7 +255,10 @@ def margin_in_px(
     -------
     float or (N,) ndarray, px
     """
-    if fixations is not None and any(c in fixations.columns for c in PPD_COLUMNS):
+    if fixations is not None and any(
+        c in fixations.columns and np.isfinite(fixations[c].to_numpy(float)).any()
+        for c in PPD_COLUMNS
+    ):
         ppx, ppy = local_px_per_deg(fixations, geometry)
         ppd = (ppx + ppy) / 2.0
         if np.isfinite(ppd).all():
