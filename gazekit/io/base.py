@@ -65,7 +65,7 @@ def _ensure_loaded() -> None:
     # Importing the format modules registers them.
     import importlib
 
-    for mod in ("eyelink", "egd", "reflacx", "tobii", "generic"):
+    for mod in ("eyelink", "egd", "reflacx", "tobii", "bids", "edf", "generic"):
         try:
             importlib.import_module(f"gazekit.io.{mod}")
         except ModuleNotFoundError as exc:
