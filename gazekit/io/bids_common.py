@@ -95,8 +95,8 @@ def bids_labels(ids: Iterable[str | None]) -> dict[str | None, str]:
 
     An id keeps its letters and digits (``"R-01"`` → ``"R01"``); when that is empty, or two
     different ids would share a label, the label gets the first 8 hex digits of the id's
-    SHA-1 (``None``, an unknown id, becomes ``"unknown"`` plus the hash of ``""``). The
-    result depends only on the set of ids, not their order.
+    SHA-1. ``None`` (an unknown reader) is ``"unknown"``. The result depends only on the set
+    of ids, not their order.
 
     Parameters
     ----------
@@ -115,17 +115,15 @@ def bids_labels(ids: Iterable[str | None]) -> dict[str | None, str]:
     True
     """
     unique = sorted(set(ids), key=lambda v: (v is None, v or ""))
-    base = {v: re.sub(r"[^A-Za-z0-9]", "", v or "") for v in unique}
+    base = {v: re.sub(r"[^A-Za-z0-9]", "", v) if v is not None else "unknown" for v in unique}
     counts = Counter(base.values())
     out: dict[str | None, str] = {}
     for v in unique:
         b = base[v]
-        if v is None:
-            out[v] = "unknown" + _hash8("")
-        elif not b:
-            out[v] = "id" + _hash8(v)
+        if not b:
+            out[v] = "id" + _hash8(v or "")
         elif counts[b] > 1:
-            out[v] = b + _hash8(v)
+            out[v] = b + _hash8(v if v is not None else "\x00unknown")
         else:
             out[v] = b
     if len(set(out.values())) != len(out):

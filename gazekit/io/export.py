@@ -37,7 +37,9 @@ def load_for_export(dataset: str | os.PathLike[str], **reader_options: Any) -> l
     if not p.exists():
         raise InputError("no such file or directory", path=p)
     if not is_dataset_dir(p):
-        return base.read(p, **reader_options)
+        from gazekit.io.convert import expand_inputs
+
+        return [rec for f in expand_inputs([p]) for rec in base.read(f, **reader_options)]
     recs = open_dir(p)
     f = p / "events.parquet"
     if f.is_file():
