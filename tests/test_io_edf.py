@@ -9,6 +9,7 @@ against the ASC reader through the lines both readers share.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -163,3 +164,22 @@ def test_truncated_edf_files_give_errors_not_crashes(tmp_path):
     assert proc.returncode == 0, proc.stderr[-500:]
     # (the EDF library prints its own complaints on stdout too)
     assert proc.stdout.count("RESULT ") == len(sizes)
+
+
+def test_calibration_messages_reach_the_bids_sidecar(tmp_path):
+    from gazekit.io import write
+
+    src = tmp_path / "test_raw.edf"
+    src.write_bytes((EDF_DIR / "test_raw.edf").read_bytes())
+    (rec,) = read(src)
+    # "!CAL CALIBRATION HV5 L LEFT GOOD" twice, then "!CAL VALIDATION ... ERROR 0.29 avg. 0.65 max"
+    assert rec.extra["calibration"] == {
+        "left": {"type": "HV5", "count": 2, "avg_error_deg": 0.29, "max_error_deg": 0.65}
+    }
+    write([rec], tmp_path / "bids", "bids")
+    (side,) = (tmp_path / "bids").glob("sub-*/beh/*_physio.json")
+    meta = json.loads(side.read_text())
+    assert (meta["CalibrationType"], meta["CalibrationCount"]) == ("HV5", 2)
+    assert (meta["AverageCalibrationError"], meta["MaximalCalibrationError"]) == (0.29, 0.65)
+    (back,) = read(tmp_path / "bids")
+    assert back.extra["calibration"] == rec.extra["calibration"]

@@ -48,6 +48,7 @@ from gazekit.io import bids_export
 from gazekit.io._csv import check_time
 from gazekit.io.base import READERS, WRITERS, events_table, mean_of_eyes
 from gazekit.io.bids_common import (
+    CALIBRATION_FIELDS,
     EVENT_NUMERIC,
     EVENT_POSITIONS,
     PLACEMENT_COLUMNS,
@@ -491,6 +492,13 @@ def _read_group(g: _Group, subjects: dict[str, str], options: dict[str, Any]) ->
         ev = events_table(pd.concat(events, ignore_index=True))
         ev = ev.sort_values("onset_ms", kind="stable").reset_index(drop=True)
     extra: dict[str, Any] = {"bids_run": g.key}
+    cal = {
+        e: {k: m[f] for k, f in CALIBRATION_FIELDS.items() if f in m}
+        for e, m in zip(eyes, g.metas, strict=True)
+        if e in ("left", "right") and any(f in m for f in CALIBRATION_FIELDS.values())
+    }
+    if cal:
+        extra["calibration"] = cal
     if recorded:
         extra["eyes"] = recorded
     if pupil_unit:

@@ -59,6 +59,15 @@ PLACEMENT_COLUMNS = {
 }
 
 
+#: ``Recording.extra["calibration"][eye]`` keys (the EyeLink readers fill them) → BIDS fields.
+CALIBRATION_FIELDS = {
+    "type": "CalibrationType",
+    "count": "CalibrationCount",
+    "avg_error_deg": "AverageCalibrationError",
+    "max_error_deg": "MaximalCalibrationError",
+}
+
+
 def check_id(value: str, what: str = "id") -> str:
     """Refuse an id that could name a path outside the folder it is written into.
 

@@ -52,6 +52,7 @@ from gazekit._version import __version__
 from gazekit.errors import InputError
 from gazekit.io.bids_common import (
     BIDS_VERSION,
+    CALIBRATION_FIELDS,
     EVENT_NUMERIC,
     EVENT_POSITIONS,
     METHODS,
@@ -138,9 +139,11 @@ def _physio_sidecar(rec: Recording, eye: str, has_pupil: bool) -> dict[str, Any]
     }
     if rec.source_format in _MANUFACTURER:
         meta["Manufacturer"] = _MANUFACTURER[rec.source_format]
-    cal = rec.extra.get("calibration")
+    cal = (rec.extra.get("calibration") or {}).get(eye)
     if isinstance(cal, dict):
-        meta.update({k: v for k, v in cal.items() if v is not None})
+        for key, field in CALIBRATION_FIELDS.items():
+            if cal.get(key) is not None:
+                meta[field] = cal[key]
     meta["timestamp"] = {
         "Description": "Time stamp of the sample on the eye tracker's clock.",
         "Units": "ms",

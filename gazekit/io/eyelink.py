@@ -144,11 +144,33 @@ def _header(others: list[tuple[int, str]], path: Path) -> dict[str, Any]:
                 h["imgload"] = (anchor.upper(), x, y, w, hh)
             elif body[:2] == ["!V", "TRIAL_VAR"] and len(body) >= 4 and body[2] in _TRIAL_VARS:
                 h.setdefault("vars", {})[body[2]] = " ".join(body[3:])
+            elif body[:2] == ["!CAL", "CALIBRATION"] or body[:2] == ["!CAL", "VALIDATION"]:
+                _calibration(h, body)
     if not h["eyes"] or h["rate"] is None:
         raise InputError(
             "no SAMPLES or RECCFG line: sampling rate and recorded eyes unknown", path=path
         )
     return h
+
+
+def _calibration(h: dict[str, Any], body: list[str]) -> None:
+    """Per eye: the last calibration's type, how many there were, the last validation's errors.
+
+    ``!CAL CALIBRATION HV5 L LEFT GOOD`` and ``!CAL VALIDATION HV5 L LEFT GOOD ERROR 0.29
+    avg. 0.65 max OFFSET ...`` (errors in degrees), as the EyeLink host logs them.
+    """
+    if len(body) < 5 or body[4] not in ("LEFT", "RIGHT"):
+        return
+    cal = h.setdefault("calibration", {}).setdefault(body[4].lower(), {"count": 0})
+    if body[1] == "CALIBRATION":
+        cal["type"] = body[2]
+        cal["count"] += 1
+    elif "ERROR" in body:
+        i = body.index("ERROR")
+        try:
+            cal["avg_error_deg"], cal["max_error_deg"] = float(body[i + 1]), float(body[i + 3])
+        except (IndexError, ValueError):
+            return
 
 
 def _geometry(h: dict[str, Any], options: dict[str, Any]) -> Geometry:
@@ -399,7 +421,11 @@ def build_recording(
         reader_id=v.get("reader_id"),
         events=events,
         t0=t0,
-        extra={"eyes": [e.lower() for e in h["eyes"]], "pupil_unit": "arbitrary"},
+        extra={
+            "eyes": [e.lower() for e in h["eyes"]],
+            "pupil_unit": "arbitrary",
+            **({"calibration": h["calibration"]} if h.get("calibration") else {}),
+        },
     )
 
 
