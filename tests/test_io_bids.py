@@ -357,3 +357,69 @@ def test_cli_export_then_convert_and_errors_are_messages(corpus, tmp_path):
     back = _run("convert", out, "-o", tmp_path / "back")
     assert back.exit_code == 0, back.output
     assert "4 recordings" in back.output
+
+
+def _edit_json(path: Path, **changes) -> None:
+    meta = json.loads(path.read_text())
+    meta.update(changes)
+    path.write_text(json.dumps(meta))
+
+
+@pytest.mark.parametrize(
+    ("edit", "where"),
+    [
+        pytest.param(
+            lambda root: (root / "participants.tsv").write_text(""),
+            "participants.tsv: unreadable TSV",
+            id="empty_participants_table",
+        ),
+        pytest.param(
+            lambda root: (
+                root / "sub-01" / "beh" / "sub-01_task-search_recording-eye1_physio.tsv.gz"
+            ).write_bytes(gzip.compress(b"")),
+            "physio.tsv.gz: no rows (empty file)",
+            id="empty_physio_file",
+        ),
+        pytest.param(
+            lambda root: _edit_json(
+                root / "task-search_recording-eye1_physio.json", StartTime="soon"
+            ),
+            "column 'StartTime'",
+            id="start_time_not_a_number",
+        ),
+        pytest.param(
+            lambda root: _edit_json(
+                root / "task-search_recording-eye1_physio.json", RecordedEye="both"
+            ),
+            "column 'RecordedEye'",
+            id="recorded_eye_not_in_the_spec",
+        ),
+        pytest.param(
+            lambda root: (
+                root / "sub-01" / "beh" / "sub-01_task-search_recording-eye1_physio.tsv.gz"
+            ).write_bytes(b"\x1f\x8b\x08\x00garbage"),
+            "physio.tsv.gz",
+            id="corrupt_gzip",
+        ),
+    ],
+)
+def test_malformed_tables_and_sidecars_are_input_errors(tmp_path, edit, where):
+    root = _foreign_dataset(tmp_path / "foreign")
+    (root / "participants.tsv").write_text("participant_id\treader_id\nsub-01\tR-1\n")
+    assert read(root)[0].reader_id == "R-1"
+    edit(root)
+    with pytest.raises(InputError, match=re.escape(where)):
+        read(root)
+
+
+def test_truncated_physio_files_give_input_errors(tmp_path):
+    root = _foreign_dataset(tmp_path / "foreign")
+    f = root / "sub-01" / "beh" / "sub-01_task-search_recording-eye1_physio.tsv.gz"
+    text = gzip.decompress(f.read_bytes())
+    for cut in (5, 17, 40, 61, len(text) - 3):
+        f.write_bytes(gzip.compress(text[:cut]))
+        try:
+            (rec,) = read(root)
+        except InputError:
+            continue
+        assert len(rec.samples) <= 10

@@ -177,7 +177,25 @@ def _locate_bad_row(
                         )
     except (OSError, EOFError, UnicodeDecodeError, gzip.BadGzipFile) as err:
         return InputError(f"cannot read file ({err})", path=path)
+    if "Empty CSV" in str(exc):
+        return InputError("no rows (empty file)", path=path)
     return InputError(f"unreadable table ({exc})", path=path)
+
+
+def _read_tsv(path: Path) -> pd.DataFrame:
+    """A small BIDS TSV with a header row, every value as text (``n/a`` kept as is)."""
+    try:
+        return pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise InputError(f"unreadable TSV ({str(exc).strip()})", path=path) from None
+    except OSError as exc:
+        raise InputError(f"cannot read file ({exc})", path=path) from None
+
+
+def _unit(meta: dict[str, Any], column: str, default: str | None) -> str | None:
+    """``Units`` of a column described in a sidecar."""
+    desc = meta.get(column)
+    return desc.get("Units", default) if isinstance(desc, dict) else default
 
 
 def _subject_ids(root: Path) -> dict[str, str]:
@@ -185,7 +203,7 @@ def _subject_ids(root: Path) -> dict[str, str]:
     f = root / "participants.tsv"
     if not f.is_file():
         return {}
-    df = pd.read_csv(f, sep="\t", dtype=str, keep_default_na=False)
+    df = _read_tsv(f)
     if "participant_id" not in df or "reader_id" not in df:
         return {}
     return {
@@ -198,7 +216,7 @@ def _scans(sub_dir: Path) -> dict[str, dict[str, str]]:
     """filename (relative to the subject folder) → row of ``sub-*_scans.tsv``."""
     out: dict[str, dict[str, str]] = {}
     for f in sub_dir.glob("sub-*_scans.tsv"):
-        df = pd.read_csv(f, sep="\t", dtype=str, keep_default_na=False)
+        df = _read_tsv(f)
         if "filename" not in df:
             raise InputError("scans file without a 'filename' column", path=f, line=1)
         for row in df.to_dict("records"):
@@ -257,7 +275,7 @@ def _samples_of(
     for c in ("x_coordinate", "y_coordinate"):
         if c not in cols:
             raise InputError(f"Columns has no {c!r}", path=where, column="Columns")
-        unit = (meta.get(c) or {}).get("Units", "pixel")
+        unit = _unit(meta, c, "pixel")
         if unit not in ("pixel", "px"):
             raise InputError(
                 f"{c} in {unit!r}: gazekit reads gaze in pixel units only",
@@ -277,8 +295,10 @@ def _samples_of(
             "SamplingFrequency must be a positive number", path=where, column="SamplingFrequency"
         )
     df = _read_headerless(f, cols)
+    if not len(df):
+        raise InputError("no rows (empty file)", path=f)
     if "timestamp" in df:
-        unit = (meta.get("timestamp") or {}).get("Units", "ms")
+        unit = _unit(meta, "timestamp", "ms")
         if unit not in _TIME_UNITS:
             raise InputError(
                 f"timestamp Units {unit!r} (known: ms, s, us)", path=where, column="timestamp.Units"
@@ -288,7 +308,7 @@ def _samples_of(
     else:
         t = np.arange(len(df), dtype=np.float64) * (1000.0 / float(rate))
     pupil = df["pupil_size"].to_numpy(np.float64) if "pupil_size" in df else None
-    p_unit = (meta.get("pupil_size") or {}).get("Units") if pupil is not None else None
+    p_unit = _unit(meta, "pupil_size", None) if pupil is not None else None
     return (
         t,
         df["x_coordinate"].to_numpy(np.float64),
@@ -304,7 +324,7 @@ def _task_events(g: _Group) -> tuple[dict[str, Any], dict[str, Any]]:
     if not f.is_file():
         return {}, {}
     meta = sidecar(g.root, f, "events")
-    df = pd.read_csv(f, sep="\t", dtype=str, keep_default_na=False)
+    df = _read_tsv(f)
     for c in ("onset", "duration"):
         if c not in df:
             raise InputError(f"events file without the required {c!r} column", path=f, line=1)
@@ -363,8 +383,8 @@ def _events(
     )
     onset = df["onset"].to_numpy(np.float64)
     if source == "timestamp":
-        unit = (g.metas[i].get("timestamp") or {}).get("Units", "ms")
-        onset_ms = onset * _TIME_UNITS.get(unit, 1.0) - t_clock0
+        unit = _unit(g.metas[i], "timestamp", "ms")
+        onset_ms = onset * _TIME_UNITS.get(unit or "ms", 1.0) - t_clock0
     elif source == "n/a":
         idx = np.clip(np.round(onset).astype(np.int64), 0, len(t_ms) - 1)
         onset_ms = np.where(
@@ -436,7 +456,14 @@ def _read_group(g: _Group, subjects: dict[str, str], options: dict[str, Any]) ->
                 path=g.physio[i],
                 column="timestamp",
             )
-    start = float(g.metas[0].get("StartTime", 0.0)) * 1000.0
+    start_s = g.metas[0].get("StartTime", 0.0)
+    if not isinstance(start_s, (int, float)):
+        raise InputError(
+            f"StartTime must be a number of seconds, got {start_s!r}",
+            path=g._json(g.physio[0]),
+            column="StartTime",
+        )
+    start = float(start_s) * 1000.0
     t_ms = start + (t_clock - t_clock[0])
     t0 = float(t_clock[0]) - start
     row, emeta = _task_events(g)

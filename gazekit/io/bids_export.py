@@ -42,6 +42,7 @@ import gzip
 import json
 import logging
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -346,6 +347,7 @@ def write(
     dataset_name: str = "gazekit eye-tracking dataset",
     images_dir: str | Path | None = None,
     overwrite: bool = False,
+    load: Callable[[Recording], Recording] | None = None,
     **options: Any,
 ) -> list[Path]:
     """Write recordings as a BIDS eye-tracking dataset rooted at ``outdir``.
@@ -353,7 +355,8 @@ def write(
     Parameters
     ----------
     recordings : list of Recording
-        With their events (tracker-reported and detected) attached.
+        With their events (tracker-reported and detected) attached; metadata only (no
+        samples) when ``load`` is given.
     outdir : Path
         BIDS root; must be empty or absent unless ``overwrite``.
     task : str
@@ -364,6 +367,9 @@ def write(
         Folder with ``<image_id>.png`` radiographs, copied to ``stimuli/``.
     overwrite : bool
         Write into a non-empty ``outdir`` (files of the same name are replaced).
+    load : callable, optional
+        Gives the full recording (samples and events) of a metadata-only one, so a large
+        corpus is written one recording at a time.
 
     Returns
     -------
@@ -394,14 +400,15 @@ def write(
             check_id(r.reader_id, "reader id")
         if r.image_id is not None:
             check_id(r.image_id, "image id")
-        if not len(r.samples):
-            raise InputError(f"recording {r.recording_id!r} has no samples to write")
     images = Path(images_dir) if images_dir is not None else None
     sub_of = bids_labels([r.reader_id for r in recordings])
     written: list[Path] = []
     scans: dict[str, list[dict[str, Any]]] = {}
     runs: dict[str, int] = {}
-    for rec in sorted(recordings, key=lambda r: (sub_of[r.reader_id], r.recording_id)):
+    for meta_rec in sorted(recordings, key=lambda r: (sub_of[r.reader_id], r.recording_id)):
+        rec = load(meta_rec) if load is not None else meta_rec
+        if not len(rec.samples):
+            raise InputError(f"recording {rec.recording_id!r} has no samples to write")
         sub = sub_of[rec.reader_id]
         runs[sub] = runs.get(sub, 0) + 1
         stem = f"sub-{sub}_task-{task}_run-{runs[sub]}"

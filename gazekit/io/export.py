@@ -8,13 +8,17 @@ for the format in :data:`gazekit.io.base.WRITERS` (``bids``, ``asc``, ``egd``, `
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from gazekit.errors import InputError
 from gazekit.io import base
-from gazekit.io.dataset_dir import is_dataset_dir, open_dir
-from gazekit.io.parquet import read_frame
+from gazekit.io.bids_common import check_id
+from gazekit.io.dataset_dir import is_dataset_dir, load_recording, open_dir, recording_ids
+from gazekit.io.parquet import read_frame, read_metadata
 from gazekit.recording import Recording
 
 
@@ -50,6 +54,28 @@ def load_for_export(dataset: str | os.PathLike[str], **reader_options: Any) -> l
     return recs
 
 
+def _lazy(path: Path) -> tuple[list[Recording], Callable[[Recording], Recording]]:
+    """Metadata-only recordings of a dataset directory, and the loader of a full one."""
+    tables = {
+        k: read_frame(path / f"{k}.parquet", k) if (path / f"{k}.parquet").is_file() else None
+        for k in ("events", "transcripts", "findings")
+    }
+    metas = []
+    for rid in recording_ids(path):
+        f = path / "samples" / f"{check_id(rid, 'recording id')}.parquet"
+        metas.append(Recording.from_provenance(pd.DataFrame(), read_metadata(f)))
+
+    def load(meta: Recording) -> Recording:
+        rec = load_recording(path, meta.recording_id, tables=tables)
+        ev = tables["events"]
+        if ev is not None:
+            sel = ev[ev["recording_id"] == rec.recording_id].reset_index(drop=True)
+            rec.events = sel if len(sel) else None
+        return rec
+
+    return metas, load
+
+
 def export(
     dataset: str | os.PathLike[str],
     outdir: str | os.PathLike[str],
@@ -80,10 +106,14 @@ def export(
     """
     base._ensure_loaded()
     writer = base.WRITERS.get(fmt)
-    recs = load_for_export(dataset)
+    out = Path(outdir)
+    if fmt == "bids" and is_dataset_dir(dataset):
+        # one recording in memory at a time
+        recs, options["load"] = _lazy(Path(dataset))
+    else:
+        recs = load_for_export(dataset)
     if not recs:
         raise InputError("no recordings to export", path=dataset)
-    out = Path(outdir)
     if fmt == "bids":
         images = Path(dataset) / "images"
         options.setdefault("images_dir", images if images.is_dir() else None)
