@@ -38,7 +38,7 @@ def _parse_map(value: str | None) -> dict[str, str] | None:
     "--format",
     "fmt",
     default=None,
-    help="Reader (egd, reflacx, asc, tobii, generic); detected when omitted.",
+    help="Reader (egd, reflacx, asc, edf, tobii, bids, generic); detected when omitted.",
 )
 @click.option("--overwrite", is_flag=True, help="Replace an existing dataset in OUTDIR.")
 @click.option("-j", "--jobs", type=int, default=1, show_default=True, help="Reader processes.")

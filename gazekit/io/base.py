@@ -104,7 +104,8 @@ def read(path: str | os.PathLike[str], fmt: str | None = None, **options: Any) -
     ----------
     path : path-like
     fmt : str, optional
-        Reader name (``egd``, ``reflacx``, ``asc``, ``tobii``, ``generic``); detected when omitted.
+        Reader name (``egd``, ``reflacx``, ``asc``, ``edf``, ``tobii``, ``bids``, ``generic``);
+        detected when omitted.
     **options
         Passed to the reader (e.g. screen geometry, column map).
     """
