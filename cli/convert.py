@@ -51,7 +51,7 @@ def _parse_frame(value: str) -> tuple[float, float]:
     "--format",
     "fmt",
     default=None,
-    help="Reader (egd, reflacx, asc, tobii, gazesearch, generic); detected when omitted.",
+    help="Reader (egd, reflacx, asc, edf, tobii, bids, gazesearch, generic); detected when omitted.",
 )
 @click.option("--overwrite", is_flag=True, help="Replace an existing dataset in OUTDIR.")
 @click.option("-j", "--jobs", type=int, default=1, show_default=True, help="Reader processes.")

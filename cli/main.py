@@ -22,6 +22,7 @@ from gazekit.errors import GazekitError
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "convert": ("convert", "convert", "Convert raw recordings into validated Parquet."),
     "info": ("convert", "info", "Print a converted recording's metadata and row counts."),
+    "export": ("export", "export", "Export a dataset to BIDS eye-tracking (or ASC, EGD, REFLACX)."),
     "simulate": ("simulate", "simulate", "Generate synthetic chest X-ray reading sessions."),
     "demo": ("demo", "demo", "Run every stage on shipped demo data and draw a figure."),
     "events": ("events", "events", "Detect fixations, saccades, PSO and blinks."),

@@ -65,7 +65,7 @@ def _ensure_loaded() -> None:
     # Importing the format modules registers them.
     import importlib
 
-    for mod in ("eyelink", "egd", "reflacx", "tobii", "gazesearch", "generic"):
+    for mod in ("eyelink", "egd", "reflacx", "tobii", "bids", "edf", "gazesearch", "generic"):
         try:
             importlib.import_module(f"gazekit.io.{mod}")
         except ModuleNotFoundError as exc:
@@ -104,7 +104,8 @@ def read(path: str | os.PathLike[str], fmt: str | None = None, **options: Any) -
     ----------
     path : path-like
     fmt : str, optional
-        Reader name (``egd``, ``reflacx``, ``asc``, ``tobii``, ``generic``); detected when omitted.
+        Reader name (``egd``, ``reflacx``, ``asc``, ``edf``, ``tobii``, ``bids``, ``generic``);
+        detected when omitted.
     **options
         Passed to the reader (e.g. screen geometry, column map).
     """

@@ -34,7 +34,7 @@ from gazekit.recording import Recording
 log = logging.getLogger(__name__)
 
 #: File names a folder scan considers (other files are ignored).
-_SUFFIXES = (".asc", ".tsv", ".csv", ".txt", ".gz", ".json")
+_SUFFIXES = (".asc", ".edf", ".tsv", ".csv", ".txt", ".gz", ".json")
 
 
 @dataclass
@@ -109,7 +109,7 @@ def expand_inputs(inputs: Sequence[str | os.PathLike[str]], fmt: str | None = No
 def _folder_reader(p: Path, fmt: str | None) -> bool:
     names = [fmt] if fmt else [n for n in base.READERS.names() if n != "generic"]
     for n in names:
-        if n in base.READERS and n in ("egd", "reflacx"):
+        if n in base.READERS and n in ("egd", "reflacx", "bids"):
             try:
                 if base.READERS.get(n).sniff(p):
                     return True

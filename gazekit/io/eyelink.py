@@ -152,11 +152,33 @@ def _header(others: list[tuple[int, str]], path: Path) -> dict[str, Any]:
                 h["imgload"] = (anchor.upper(), x, y, w, hh)
             elif body[:2] == ["!V", "TRIAL_VAR"] and len(body) >= 4 and body[2] in _TRIAL_VARS:
                 h.setdefault("vars", {})[body[2]] = " ".join(body[3:])
+            elif body[:2] == ["!CAL", "CALIBRATION"] or body[:2] == ["!CAL", "VALIDATION"]:
+                _calibration(h, body)
     if not h["eyes"] or h["rate"] is None:
         raise InputError(
             "no SAMPLES or RECCFG line: sampling rate and recorded eyes unknown", path=path
         )
     return h
+
+
+def _calibration(h: dict[str, Any], body: list[str]) -> None:
+    """Per eye: the last calibration's type, how many there were, the last validation's errors.
+
+    ``!CAL CALIBRATION HV5 L LEFT GOOD`` and ``!CAL VALIDATION HV5 L LEFT GOOD ERROR 0.29
+    avg. 0.65 max OFFSET ...`` (errors in degrees), as the EyeLink host logs them.
+    """
+    if len(body) < 5 or body[4] not in ("LEFT", "RIGHT"):
+        return
+    cal = h.setdefault("calibration", {}).setdefault(body[4].lower(), {"count": 0})
+    if body[1] == "CALIBRATION":
+        cal["type"] = body[2]
+        cal["count"] += 1
+    elif "ERROR" in body:
+        i = body.index("ERROR")
+        try:
+            cal["avg_error_deg"], cal["max_error_deg"] = float(body[i + 1]), float(body[i + 3])
+        except (IndexError, ValueError):
+            return
 
 
 def _geometry(h: dict[str, Any], options: dict[str, Any]) -> Geometry:
@@ -310,69 +332,110 @@ class ASCReader:
         h = _header(others, path)
         table = _sample_table(block, h, path, first_line)
         del block
-        t_src = table.column("t").to_numpy()
-        check_time(t_src, path, "time", first_line=first_line)
-        t0 = float(t_src[0])
-        geom = _geometry(h, options)
-        rate = checked_rate(t_src - t0, float(h["rate"]), source=path)
-        dt = 1000.0 / rate
-        cols: dict[str, np.ndarray] = {"t_ms": t_src - t0}
-        del t_src
-        eyes = []
-        for e in h["eyes"]:
-            x = np.asarray(table.column(f"x_{e}").to_numpy(zero_copy_only=False), dtype=np.float64)
-            y = np.asarray(table.column(f"y_{e}").to_numpy(zero_copy_only=False), dtype=np.float64)
-            p = np.asarray(table.column(f"p_{e}").to_numpy(zero_copy_only=False), dtype=np.float64)
-            ok = np.isfinite(x) & np.isfinite(y)
-            p = np.where(ok & (p > 0), p, np.nan)
-            if geom.frame == "image":
-                x, y = geom.screen_to_image(x, y)
-            eyes.append((x, y, p, ok))
-            if len(h["eyes"]) == 2:
-                side = e.lower()
-                cols[f"x_{side}_px"], cols[f"y_{side}_px"], cols[f"pupil_{side}"] = x, y, p
-        del table
-        if len(eyes) == 1:
-            x, y, p, ok = eyes[0]
-            cols["x_px"], cols["y_px"], cols["pupil"], cols["valid"] = x, y, p, ok
-        else:
-            (xl, yl, pl, okl), (xr, yr, pr, okr) = eyes
-            cols["x_px"], cols["y_px"] = mean_of_eyes(xl, xr), mean_of_eyes(yl, yr)
-            cols["pupil"] = mean_of_eyes(pl, pr)
-            cols["valid"] = okl | okr
-        # columns already have the schema's dtypes; write_table validates on write
-        samples = pd.DataFrame(cols, copy=False)
-        samples = samples[[c for c in schemas.get("samples").names if c in samples]]
-        v = {
-            **h.get("vars", {}),
-            **{k: options[k] for k in ("image_id", "reader_id", "recording_id") if options.get(k)},
-        }
-        rid = v.get("recording_id") or path.name.split(".")[0]
-        ev = _events(others, path, t0, dt)
-        if geom.frame == "image" and len(ev):
-            for a, b in (("x_px", "y_px"), ("start_x_px", "start_y_px"), ("end_x_px", "end_y_px")):
-                ev[a], ev[b] = geom.screen_to_image(
-                    ev[a].to_numpy(np.float64), ev[b].to_numpy(np.float64)
-                )
-        ev.insert(0, "recording_id", rid)
-        ev["source"], ev["method"] = "tracker", "eyelink"
-        events = events_table(ev) if len(ev) else None
-        return [
-            Recording(
-                recording_id=rid,
-                samples=samples,
-                geometry=geom,
-                corpus=options.get("corpus", "eyelink"),
-                source_file=str(path),
-                source_format="asc",
-                sampling_rate_hz=rate,
-                image_id=v.get("image_id"),
-                reader_id=v.get("reader_id"),
-                events=events,
-                t0=t0,
-                extra={"eyes": [e.lower() for e in h["eyes"]], "pupil_unit": "arbitrary"},
+        return [build_recording(path, h, table, others, first_line, "asc", options)]
+
+
+def build_recording(
+    path: Path,
+    h: dict[str, Any],
+    table: pa.Table,
+    others: list[tuple[int, str]],
+    first_line: int,
+    source_format: str,
+    options: dict[str, Any],
+) -> Recording:
+    """One recording from a parsed EyeLink header, sample table and event/message lines.
+
+    Shared by the ASC reader and the EDF reader (:mod:`gazekit.io.edf`), which turns the
+    EDF's messages and events into the lines ``edf2asc`` prints, so both give the same
+    recording.
+
+    Parameters
+    ----------
+    path : Path
+        The source file.
+    h : dict
+        :func:`_header` of ``others``.
+    table : pyarrow.Table
+        Columns ``t`` (tracker ms) and ``x_<EYE>``, ``y_<EYE>``, ``p_<EYE>`` per eye in
+        ``h["eyes"]`` (``LEFT``/``RIGHT``), screen pixels, NaN for missing.
+    others : list of (int, str)
+        Message and event lines with their line numbers.
+    first_line : int
+        Line (or sample index + 1) of the first sample, for error messages.
+    source_format : str
+    options : dict
+        Reader options (geometry and id overrides).
+
+    Returns
+    -------
+    Recording
+    """
+    t_src = table.column("t").to_numpy()
+    check_time(t_src, path, "time", first_line=first_line)
+    t0 = float(t_src[0])
+    geom = _geometry(h, options)
+    rate = checked_rate(t_src - t0, float(h["rate"]), source=path)
+    dt = 1000.0 / rate
+    cols: dict[str, np.ndarray] = {"t_ms": t_src - t0}
+    del t_src
+    eyes = []
+    for e in h["eyes"]:
+        x = np.asarray(table.column(f"x_{e}").to_numpy(zero_copy_only=False), dtype=np.float64)
+        y = np.asarray(table.column(f"y_{e}").to_numpy(zero_copy_only=False), dtype=np.float64)
+        p = np.asarray(table.column(f"p_{e}").to_numpy(zero_copy_only=False), dtype=np.float64)
+        ok = np.isfinite(x) & np.isfinite(y)
+        p = np.where(ok & (p > 0), p, np.nan)
+        if geom.frame == "image":
+            x, y = geom.screen_to_image(x, y)
+        eyes.append((x, y, p, ok))
+        if len(h["eyes"]) == 2:
+            side = e.lower()
+            cols[f"x_{side}_px"], cols[f"y_{side}_px"], cols[f"pupil_{side}"] = x, y, p
+    del table
+    if len(eyes) == 1:
+        x, y, p, ok = eyes[0]
+        cols["x_px"], cols["y_px"], cols["pupil"], cols["valid"] = x, y, p, ok
+    else:
+        (xl, yl, pl, okl), (xr, yr, pr, okr) = eyes
+        cols["x_px"], cols["y_px"] = mean_of_eyes(xl, xr), mean_of_eyes(yl, yr)
+        cols["pupil"] = mean_of_eyes(pl, pr)
+        cols["valid"] = okl | okr
+    # columns already have the schema's dtypes; write_table validates on write
+    samples = pd.DataFrame(cols, copy=False)
+    samples = samples[[c for c in schemas.get("samples").names if c in samples]]
+    v = {
+        **h.get("vars", {}),
+        **{k: options[k] for k in ("image_id", "reader_id", "recording_id") if options.get(k)},
+    }
+    rid = v.get("recording_id") or path.name.split(".")[0]
+    ev = _events(others, path, t0, dt)
+    if geom.frame == "image" and len(ev):
+        for a, b in (("x_px", "y_px"), ("start_x_px", "start_y_px"), ("end_x_px", "end_y_px")):
+            ev[a], ev[b] = geom.screen_to_image(
+                ev[a].to_numpy(np.float64), ev[b].to_numpy(np.float64)
             )
-        ]
+    ev.insert(0, "recording_id", rid)
+    ev["source"], ev["method"] = "tracker", "eyelink"
+    events = events_table(ev) if len(ev) else None
+    return Recording(
+        recording_id=rid,
+        samples=samples,
+        geometry=geom,
+        corpus=options.get("corpus", "eyelink"),
+        source_file=str(path),
+        source_format=source_format,
+        sampling_rate_hz=rate,
+        image_id=v.get("image_id"),
+        reader_id=v.get("reader_id"),
+        events=events,
+        t0=t0,
+        extra={
+            "eyes": [e.lower() for e in h["eyes"]],
+            "pupil_unit": "arbitrary",
+            **({"calibration": h["calibration"]} if h.get("calibration") else {}),
+        },
+    )
 
 
 READERS.add("asc", ASCReader())
