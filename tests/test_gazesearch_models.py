@@ -198,7 +198,7 @@ def test_the_benchmark_grid_overflows_at_220_px_where_the_exact_grid_clips():
 
     p = np.array([[221.0, 10.0, 0.2], [10.0, 221.0, 0.2], [219.0, 219.0, 0.2]])
     assert gazesearch_sed_labels(p).tolist() == [5, 25, 24]  # col 5 = next row's col 0
-    assert grid_labels(p, size=(224, 224), bins=(5, 5)).tolist() == [4, 20, 24]
+    assert grid_labels(p, frame_size=(224, 224), bins=(5, 5)).tolist() == [4, 20, 24]
 
 
 # --------------------------------------------------------------------- per-target baselines

@@ -101,7 +101,7 @@ def golden(tmp_path_factory):
             res = convert([root / fmt], ds, fmt=fmt, **options.get(fmt, {}))
         assert res.ok, res.failures
         _run("events", ds, "-o", ds, "--method", "ivt", "--degree-free",
-             "--velocity-threshold", VT_PX_S, "--no-progress")  # fmt: skip
+             "--velocity-threshold-deg-s", VT_PX_S, "--no-progress")  # fmt: skip
         _run("heatmap", ds / "events.parquet", "--sigma", 8, "--sigma-unit", "px",
              "--no-figures", "-o", ds / "heat")  # fmt: skip
         _run("intent", ds, "--regime", "radexplore", "--margin-px", 0)

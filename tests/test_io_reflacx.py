@@ -96,7 +96,7 @@ def test_reflacx_without_gaze_data_reads_fixation_only_recordings(data_file):
     shutil.rmtree(d / "gaze_data")
     recs = read(d)
     r = _reading(recs)
-    assert len(r.samples) == 0 and r.extra["fixation_only"] is True
+    assert len(r.samples) == 0 and r.fixation_only is True
     assert r.metadata()["fixation_only"] is True and r.source_file.endswith("fixations.csv")
     assert r.events["onset_ms"].iloc[0] == 0.0 and len(r.events) == 4
     assert r.events["duration_ms"].iloc[0] == pytest.approx(175.0)

@@ -278,6 +278,10 @@ def test_recording_removed_from_source_loses_its_outputs_with_prune(tmp_path):
     src = toy_corpus(tmp_path, n=3)
     ds = tmp_path / "ds"
     run_pipeline([src], ds, stages=CHAIN)
+    from gazekit.io.parquet import read_frame, write_table
+
+    listed = read_frame(src / "recordings.parquet", "recordings")  # the source drops rec00
+    write_table(listed[listed["recording_id"] != "rec00"], src / "recordings.parquet", "recordings")
     (src / "samples" / "rec00.parquet").unlink()
     run_pipeline([src], ds, stages=CHAIN)
     assert "rec00" in set(tables(ds, "events")["recording_id"])  # kept without --prune

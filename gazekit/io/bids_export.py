@@ -158,7 +158,7 @@ def _physio_sidecar(rec: Recording, eye: str, has_pupil: bool) -> dict[str, Any]
             "Units": "pixel",
         }
     if has_pupil:
-        unit = str(rec.extra.get("pupil_unit", "arbitrary"))
+        unit = str(rec.pupil_unit or "arbitrary")
         kind = {"mm": "diameter"}.get(unit)
         what = (
             f"pupil {kind}"

@@ -57,7 +57,7 @@ def _pupil_ratio(rec: Recording) -> np.ndarray:
     """Pupil as an area ratio to the recording's median (REFLACX's normalised area)."""
     s = rec.samples
     p = s["pupil"].to_numpy(np.float64) if "pupil" in s else np.full(len(s), np.nan)
-    unit = str(rec.extra.get("pupil_unit", "")) if rec.extra else ""
+    unit = str(rec.pupil_unit or "")
     if unit == "normalised area" or not np.isfinite(p).any():
         return p
     ref = float(np.nanmedian(p))

@@ -177,12 +177,12 @@ def score_pair(preset: ScanpathPreset, predicted: Any, reference: Any) -> dict[s
         raise InputError("score_pair: empty scanpath")
     if preset.prepend_centre:
         p, q = with_centre(p, frame), with_centre(q, frame)
-    mm = multimatch(p, q, screen_size=frame)
+    mm = multimatch(p, q, frame_size=frame)
     out = {f"mm_{d}": mm[d] for d in preset.multimatch_dims}
-    out["scanmatch"] = scanmatch(p, q, size=frame, bins=preset.scanmatch_bins,
+    out["scanmatch"] = scanmatch(p, q, frame_size=frame, bins=preset.scanmatch_bins,
                                  threshold=preset.scanmatch_threshold,
                                  temporal_bin_ms=preset.scanmatch_temporal_bin_ms)  # fmt: skip
-    out["sed"] = float(sed(p, q, size=frame, bins=preset.sed_bins))
+    out["sed"] = float(sed(p, q, frame_size=frame, bins=preset.sed_bins))
     if preset.stde:
         out["stde"] = stde_summed(q, p, frame)
     return out
