@@ -261,17 +261,17 @@ def test_block_thresholds_match_the_reference(seed, context):
     np.testing.assert_allclose(bst, rst, rtol=1e-9)
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=12, deadline=None)
 @given(seed=st.integers(0, 10_000), velocity=st.sampled_from([2.0, 5.0]))
 def test_pursuit_kernel_matches_the_reference(seed, velocity):
     rng = np.random.default_rng(seed)
-    n = 1200
+    n = 480
     t = np.arange(n) * 2.0
     x = np.cumsum(rng.choice([0.0, 0.02], n) * (rng.random(n) < 0.7)) + rng.normal(0, 0.01, n)
     y = rng.normal(0, 0.01, n)
     ok = rng.random(n) > 0.02
-    codes = rng.choice(np.array([FIXATION, SACCADE], np.int8), 30, p=[0.8, 0.2])
-    codes = np.repeat(codes, n // 30)
+    codes = rng.choice(np.array([FIXATION, SACCADE], np.int8), 12, p=[0.8, 0.2])
+    codes = np.repeat(codes, n // 12)
     got = codes.copy()
     count = pursuit_kernel(t, x, y, ok, got, 200.0, velocity, 100.0)
     ref, rcount = R.pursuit_kernel(t, x, y, ok, codes, 200.0, velocity, 100.0)

@@ -111,7 +111,8 @@ def test_savgol_fast_path_is_the_classic_convolution():
     K.savgol_kinematics(t, x, y, np.ones(n, bool), 5, 3, 1.0 * dt, cv3, ca3, speed, accel, True)
     vx = savgol_filter(x, 11, 3, deriv=1, delta=dt) * 1000
     vy = savgol_filter(y, 11, 3, deriv=1, delta=dt) * 1000
-    np.testing.assert_allclose(speed[5:-5], np.hypot(vx, vy)[5:-5], rtol=1e-9)
+    # the cubic recurrence carries Σk³·x: exact to about 1e-7 between recomputations
+    np.testing.assert_allclose(speed[5:-5], np.hypot(vx, vy)[5:-5], rtol=1e-6)
 
 
 @SETTINGS

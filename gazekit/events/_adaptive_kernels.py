@@ -18,6 +18,9 @@ SACCADE = 2
 PSO = 3
 BLINK = 4
 
+#: Most speeds one context window's thresholds read (an even subsample beyond it).
+CONTEXT_VALUES = 512
+
 
 # ------------------------------------------------------------------ thresholds
 @njit(inline="always")
@@ -102,7 +105,8 @@ def block_thresholds(
 
     Block ``b`` covers ``t[0] + [b·block_ms, (b+1)·block_ms)``; its thresholds come from
     :func:`noise_thresholds` (started at the recording's ``pt0``) on the usable speeds
-    within ``context_ms`` centred on the block. Blocks whose context holds fewer than
+    within ``context_ms`` centred on the block, read with the stride that keeps at most
+    :data:`CONTEXT_VALUES` of them (every sample up to 512 Hz for a 1 s context). Blocks whose context holds fewer than
     ``min_count`` usable samples get the recording's ``(pt0, st0)``.
     """
     n = t.shape[0]
@@ -130,7 +134,8 @@ def block_thresholds(
         while hi < n and t[hi] <= c + half:
             hi += 1
         m = 0
-        for j in range(lo, hi):
+        stride = (hi - lo + CONTEXT_VALUES - 1) // CONTEXT_VALUES
+        for j in range(lo, hi, max(stride, 1)):
             v = speed[j]
             if ok[j] and v < pt0:
                 buf[m] = v

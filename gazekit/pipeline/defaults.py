@@ -80,6 +80,7 @@ STAGES.add(
         events_stage,
         {"events": "events"},
         defaults={"method": "ivt"},
+        version="2",
         open_params=True,
         check=_check_events,
     ),
