@@ -1,0 +1,160 @@
+"""Bad input to every command ends in one clean error line, never a traceback or a wrong result.
+
+The case table is in ``tests/robustness_cases.py`` (shared with
+``benchmarks/robustness_matrix.py``, the long version). Here each case runs in-process
+with click's runner; the crash tests kill ``gazekit convert`` in a subprocess at random
+moments and check that what is left is the old dataset, the complete new one, or
+nothing, and that running the command again finishes the job.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from gazekit.cli.main import cli
+from tests.robustness_cases import build_hostile_files, cases, classify, expand
+
+DATA = Path(__file__).parent / "data"
+
+
+def _run(argv: list[str]):  # type: ignore[no-untyped-def]
+    return CliRunner().invoke(cli, argv)
+
+
+@pytest.fixture(scope="module")
+def fixtures(tmp_path_factory) -> dict[str, Path]:
+    base = tmp_path_factory.mktemp("matrix")
+    ds = base / "ds"
+    for argv in (
+        ["simulate", "-n", "2", "--readers", "2", "--image-size", "256", "-o", str(ds)],
+        ["events", str(ds), "-o", str(ds), "--no-progress"],
+        ["intent", str(ds)],
+        ["train", "intent", "--data", str(ds), "-o", str(base / "run"), "--max-steps", "2",
+         "--device", "cpu"],
+    ):  # fmt: skip
+        res = _run(argv)
+        assert res.exit_code == 0, (argv, res.output)
+    f = build_hostile_files(base / "m", ds)
+    f["ds"], f["ck"] = ds, base / "run" / "best.pt"
+    shutil.copytree(ds, base / "ds_copy")
+    f["ds_copy"] = base / "ds_copy"
+    for name, ck in (("run_copy", None), ("run_garbage", f["garbage_pt"]), ("run_pickle", f["marker_pt"])):
+        shutil.copytree(base / "run", base / name)
+        if ck is not None:
+            shutil.copy(ck, base / name / "checkpoint.pt")
+        f[name] = base / name
+    return f
+
+
+@pytest.mark.parametrize("case", cases(), ids=lambda c: c.id)
+def test_bad_input_gets_a_clean_error(case, fixtures):
+    res = _run(expand(case, fixtures))
+    crashed = res.exception is not None and not isinstance(res.exception, SystemExit)
+    outcome = classify(res.exit_code, res.output, crashed, case.expect)
+    allowed = {"clean_error", "ok"} if case.expect == "safe" else {"clean_error"}
+    assert outcome in allowed, f"{outcome}: exit {res.exit_code}\n{res.output[-2000:]}"
+    if outcome == "clean_error":
+        assert res.exit_code != 0 and res.output.count("Error: ") == 1, res.output
+    if case.check is not None:
+        problem = case.check(fixtures)
+        assert problem is None, problem
+
+
+# ------------------------------------------------------------------ crash tests
+def _tables(path: Path) -> dict[str, pd.DataFrame]:
+    out = {}
+    for p in sorted(path.rglob("*.parquet")):
+        df = pd.read_parquet(p)
+        out[str(p.relative_to(path))] = df.sort_values(list(df.columns[:2])).reset_index(drop=True)
+    return out
+
+
+def _same(a: dict[str, pd.DataFrame], b: dict[str, pd.DataFrame]) -> bool:
+    if a.keys() != b.keys():
+        return False
+    try:
+        for k in a:
+            pd.testing.assert_frame_equal(a[k], b[k])
+    except AssertionError:
+        return False
+    return True
+
+
+def _convert(inputs: list[Path], out: Path, *extra: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "gazekit.cli.main", "convert", *map(str, inputs), "-o", str(out),
+         "--no-progress", *extra],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def crash_inputs(tmp_path_factory) -> tuple[list[Path], list[Path], dict, dict, float]:
+    base = tmp_path_factory.mktemp("crash")
+    new = [DATA / "asc", DATA / "egd", DATA / "reflacx", DATA / "tobii" / "prolab_export.tsv"]
+    old = [DATA / "asc"]
+    ref_new, ref_old = base / "ref_new", base / "ref_old"
+    t0 = time.perf_counter()
+    assert _convert(new, ref_new).wait() == 0
+    took = time.perf_counter() - t0
+    assert _convert(old, ref_old).wait() == 0
+    return new, old, _tables(ref_new), _tables(ref_old), took
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_convert_killed_at_a_random_moment_leaves_old_or_new_never_a_mix(seed, crash_inputs, tmp_path):
+    new, old, ref_new, ref_old, took = crash_inputs
+    rng = np.random.default_rng(seed)
+    out = tmp_path / "ds"
+    overwrite = bool(seed % 2)
+    if overwrite:  # replacing an existing dataset: the old one must survive the kill
+        assert _convert(old, out).wait() == 0
+    proc = _convert(new, out, *(["--overwrite"] if overwrite else []))
+    time.sleep(float(rng.uniform(0.3, 1.0)) * took)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    if out.exists() and any(out.iterdir()):
+        left = _tables(out)
+        assert _same(left, ref_new) or (overwrite and _same(left, ref_old)), sorted(left)
+    # the same command again finishes the job (no --overwrite needed after a first conversion)
+    again = _convert(new, out, *(["--overwrite"] if overwrite or out.exists() else []))
+    output = again.communicate()[0].decode()
+    assert again.returncode == 0, output
+    assert _same(_tables(out), ref_new)
+    assert not [p for p in tmp_path.iterdir() if "gazekit-" in p.name and not p.name.endswith("lock")]
+
+
+def test_two_conversions_of_one_output_at_once_the_second_is_refused(crash_inputs, tmp_path):
+    new, _, ref_new, _, _ = crash_inputs
+    out = tmp_path / "ds"
+    first = _convert(new, out)
+    time.sleep(0.2)
+    from filelock import FileLock, Timeout
+
+    deadline = time.time() + 30
+    while time.time() < deadline:  # wait until the first run holds the lock
+        try:
+            with FileLock(str(tmp_path / ".ds.gazekit-lock"), timeout=0):
+                pass
+        except Timeout:
+            break
+        if first.poll() is not None:
+            pytest.skip("the first conversion finished before the second could start")
+        time.sleep(0.05)
+    second = _convert(new, out, "--overwrite")
+    text = second.communicate()[0].decode()
+    assert second.returncode != 0 and "another gazekit convert" in text, text
+    assert first.wait() == 0
+    assert _same(_tables(out), ref_new)
+    assert os.path.isdir(out)
