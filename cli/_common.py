@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
@@ -17,11 +18,16 @@ def parse_pair(value: str | None, name: str) -> tuple[float, float] | None:
         return None
     try:
         a, b = value.lower().split("x")
-        return float(a), float(b)
+        pair = float(a), float(b)
     except ValueError:
         raise click.BadParameter(
             f"expected WxH, e.g. 1920x1080, got {value!r}", param_hint=name
         ) from None
+    if not all(math.isfinite(v) and v > 0 for v in pair):
+        raise click.BadParameter(
+            f"both sizes must be finite and > 0, got {value!r}", param_hint=name
+        )
+    return pair
 
 
 def overwrite_option(f):  # type: ignore[no-untyped-def]

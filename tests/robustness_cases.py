@@ -40,6 +40,8 @@ class Case:
     expect: str = "error"
     check: Callable[[dict[str, Path]], str | None] | None = None
     pipeline: bool = False  # a case of the pipeline command (its engine is tracked apart)
+    known: str | None = None  # a known failure still to fix: what happens now
+    hangs: bool = False  # the known failure is a hang (not run in CI)
 
 
 def _png_header(w: int, h: int) -> bytes:
@@ -179,8 +181,9 @@ def marker_absent(f: dict[str, Path]) -> str | None:
     return f"{f['marker']} exists: a checkpoint ran code" if f["marker"].exists() else None
 
 
-def _c(id: str, *argv: str, expect: str = "error", check=None, pipeline: bool = False) -> Case:
-    return Case(id, tuple(argv), expect, check, pipeline)
+def _c(id: str, *argv: str, expect: str = "error", check=None, pipeline: bool = False,
+       known: str | None = None, hangs: bool = False) -> Case:  # fmt: skip
+    return Case(id, tuple(argv), expect, check, pipeline, known, hangs)
 
 
 def cases() -> list[Case]:
@@ -318,7 +321,9 @@ def cases() -> list[Case]:
         _c("train_max_steps_zero", *tr, "-o", out, "--max-steps", "0"),
         _c("train_device_tpu", *tr, "-o", out, "--device", "tpu", "--max-steps", "1"),
         _c("train_config_garbage", *tr, "-o", out, "--config", "{config_bad_json}"),
-        _c("train_config_impossible", *tr, "-o", out, "--config", "{config_neg_json}"),
+        _c("train_config_impossible", *tr, "-o", out, "--config", "{config_neg_json}",
+           known="TrainConfig has no range checks yet: torch's 'Invalid learning rate' surfaces "
+           "as an internal error"),
         _c("train_config_missing", *tr, "-o", out, "--config", "{root}/nope.toml"),
         _c("train_not_a_dataset", "train", "intent", "--data", "{emptydir}", "-o", out),
         _c("train_unwritable_output", *tr, "-o", "{unwritable}", "--max-steps", "1"),
@@ -351,8 +356,10 @@ def cases() -> list[Case]:
     # ---------------------------------------------------------------- pipeline
     pp = dict(pipeline=True)
     c += [
-        _c("pipeline_dev_zero", "pipeline", "{devzero}", "-o", out, "--no-progress", **pp),
-        _c("pipeline_garbage_input", "pipeline", "{garbage_asc}", "-o", out, "--no-progress", **pp),
+        _c("pipeline_dev_zero", "pipeline", "{devzero}", "-o", out, "--no-progress", **pp,
+           known="the pipeline hashes /dev/zero forever", hangs=True),
+        _c("pipeline_garbage_input", "pipeline", "{garbage_asc}", "-o", out, "--no-progress", **pp,
+           known="exit 1 with a FAILED report but no 'Error:' line"),
         _c("pipeline_bad_params_file", "pipeline", "{asc}", "-o", out, "--params-file",
            "{params_bad_json}", "--no-progress", **pp),
         _c("pipeline_params_file_not_a_mapping", "pipeline", "{asc}", "-o", out, "--params-file",
@@ -361,10 +368,10 @@ def cases() -> list[Case]:
         _c("pipeline_unreachable_scheduler", "pipeline", "{asc}", "-o", out, "--scheduler",
            "tcp://127.0.0.1:9", "--no-progress", **pp),
         _c("pipeline_corrupt_manifest", "pipeline", "{asc}", "-o", "{pipe_badmanifest}",
-           "--no-progress", **pp),
+           "--no-progress", **pp, known="sqlite3 DatabaseError without the manifest's path"),
         _c("pipeline_unwritable_output", "pipeline", "{asc}", "-o", "{unwritable}", "--no-progress", **pp),
         _c("pipeline_unrelated_nonempty_output", "pipeline", "{asc}", "-o", "{root}/good",
-           "--no-progress", **pp),
+           "--no-progress", **pp, known="pipeline -o accepts any non-empty directory"),
     ]
     # ---------------------------------------------------------------- demo
     c += [

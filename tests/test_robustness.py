@@ -28,8 +28,28 @@ from tests.robustness_cases import build_hostile_files, cases, classify, expand
 DATA = Path(__file__).parent / "data"
 
 
-def _run(argv: list[str]):  # type: ignore[no-untyped-def]
-    return CliRunner().invoke(cli, argv)
+#: Seconds one bad-input case may take in-process before it counts as a hang.
+CASE_LIMIT_S = 60
+
+
+class _Hang(BaseException):
+    """Raised by the alarm inside a command that ran past :data:`CASE_LIMIT_S`."""
+
+
+def _alarm(signum, frame):  # type: ignore[no-untyped-def]
+    raise _Hang
+
+
+def _run(argv: list[str], limit_s: int = 0):  # type: ignore[no-untyped-def]
+    if not limit_s:
+        return CliRunner().invoke(cli, argv)
+    old = signal.signal(signal.SIGALRM, _alarm)
+    signal.alarm(limit_s)
+    try:
+        return CliRunner().invoke(cli, argv)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
 
 
 @pytest.fixture(scope="module")
@@ -57,15 +77,27 @@ def fixtures(tmp_path_factory) -> dict[str, Path]:
     return f
 
 
-@pytest.mark.parametrize("case", cases(), ids=lambda c: c.id)
+def _params():  # type: ignore[no-untyped-def]
+    for c in cases():
+        marks = [pytest.mark.xfail(strict=True, run=not c.hangs, reason=c.known)] if c.known else []
+        yield pytest.param(c, id=c.id, marks=marks)
+
+
+@pytest.mark.parametrize("case", list(_params()))
 def test_bad_input_gets_a_clean_error(case, fixtures):
-    res = _run(expand(case, fixtures))
+    try:
+        res = _run(expand(case, fixtures), CASE_LIMIT_S)
+    except _Hang:
+        pytest.fail(f"hang: still running after {CASE_LIMIT_S} s")
+    if isinstance(res.exception, _Hang):
+        pytest.fail(f"hang: still running after {CASE_LIMIT_S} s")
     crashed = res.exception is not None and not isinstance(res.exception, SystemExit)
     outcome = classify(res.exit_code, res.output, crashed, case.expect)
     allowed = {"clean_error", "ok"} if case.expect == "safe" else {"clean_error"}
     assert outcome in allowed, f"{outcome}: exit {res.exit_code}\n{res.output[-2000:]}"
     if outcome == "clean_error":
-        assert res.exit_code != 0 and res.output.count("Error: ") == 1, res.output
+        errors = [ln for ln in res.output.splitlines() if ln.startswith("Error: ")]
+        assert res.exit_code != 0 and len(errors) == 1, res.output
     if case.check is not None:
         problem = case.check(fixtures)
         assert problem is None, problem
