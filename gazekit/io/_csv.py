@@ -113,7 +113,7 @@ def gunzip_capped(raw: bytes, path: str | os.PathLike[str]) -> bytes:
             if d.eof:
                 break
         if not d.eof:
-            raise InputError("truncated gzip file", path=path)
+            raise InputError("cannot read file (truncated gzip stream)", path=path)
         data = d.unused_data  # a concatenated gzip member follows
         if data and data[:2] != b"\x1f\x8b":
             break
