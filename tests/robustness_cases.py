@@ -144,6 +144,12 @@ def build_hostile_files(root: Path, dataset: Path | None = None) -> dict[str, Pa
     f["partial_pt"] = root / "partial.pt"
     np.savez(root / "atlas_wrong.npz", a=np.zeros(3))
     f["atlas_wrong_npz"] = root / "atlas_wrong.npz"
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    t = pa.table({"t_ms": [0.0, 1.0]}).replace_schema_metadata({b"gazekit": b'{"schema": "samp'})
+    pq.write_table(t, root / "badmeta.parquet")
+    f["badmeta_parquet"] = root / "badmeta.parquet"
     if dataset is not None:
         bad = root / "ds_badrec"
         shutil.copytree(dataset, bad)
@@ -242,7 +248,8 @@ def cases() -> list[Case]:
         _c("simulate_duration_negative", "simulate", "--min-duration-s", "-5", "-o", out),
     ]
     # ---------------------------------------------------------------- events
-    for kind in ("garbage_parquet", "empty_parquet", "ds_trunc", "ds_badrec", "emptydir"):
+    for kind in ("garbage_parquet", "empty_parquet", "badmeta_parquet", "ds_trunc", "ds_badrec",
+                 "emptydir"):  # fmt: skip
         c.append(_c(f"events_{kind}", "events", f"{{{kind}}}", "-o", out, "--no-progress"))
     c += [
         _c("events_dev_zero", "events", "{devzero}", "-o", out, "--no-progress"),
