@@ -56,10 +56,10 @@ def fixtures(tmp_path_factory) -> dict[str, Path]:
     base = tmp_path_factory.mktemp("matrix")
     ds = base / "ds"
     for argv in (
-        ["simulate", "-n", "2", "--readers", "2", "--image-size", "256", "-o", str(ds)],
+        ["simulate", "-n", "2", "--readers", "2", "--image-size", "128", "-o", str(ds)],
         ["events", str(ds), "-o", str(ds), "--no-progress"],
         ["intent", str(ds)],
-        ["train", "intent", "--data", str(ds), "-o", str(base / "run"), "--max-steps", "2",
+        ["train", "intent", "--data", str(ds), "-o", str(base / "run"), "--max-steps", "1",
          "--device", "cpu"],
     ):  # fmt: skip
         res = _run(argv)
@@ -78,6 +78,8 @@ def fixtures(tmp_path_factory) -> dict[str, Path]:
 
 def _params():  # type: ignore[no-untyped-def]
     for c in cases():
+        if c.slow:  # the benchmark runs it
+            continue
         marks = [pytest.mark.xfail(strict=True, run=not c.hangs, reason=c.known)] if c.known else []
         yield pytest.param(c, id=c.id, marks=marks)
 
@@ -143,7 +145,7 @@ def crash_inputs(tmp_path_factory) -> tuple[list[Path], list[Path], dict, dict, 
     return new, old, _tables(ref_new), _tables(ref_old), took
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+@pytest.mark.parametrize("seed", [1, 2, 3])
 def test_convert_killed_at_a_random_moment_leaves_old_or_new_never_a_mix(seed, crash_inputs, tmp_path):
     new, old, ref_new, ref_old, took = crash_inputs
     rng = np.random.default_rng(seed)
