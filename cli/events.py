@@ -50,6 +50,14 @@ def param_options(func: Callable[..., Any]) -> Callable[..., Any]:
             func = click.option(flag, name, type=ctype, default=None, help=text)(func)
     return func
 
+#: detector parameter -> the option that sets it (for error messages)
+_OPTION = {
+    "velocity_threshold": "--velocity-threshold", "dispersion": "--dispersion",
+    "window_ms": "--window", "min_fixation_ms": "--min-fixation", "merge_gap_ms": "--merge-gap",
+    "merge_distance_deg": "--merge-distance", "sg_window_ms": "--sg-window",
+    "max_gap_ms": "--max-gap",
+}  # fmt: skip
+
 
 @click.command("events")
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True))

@@ -4,20 +4,22 @@ from __future__ import annotations
 
 import click
 
+from gazekit.cli._common import check_output, overwrite_option
+
 
 @click.command("simulate")
 @click.option(
     "-n",
     "--n-images",
     "n_images",
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=1, max=100_000),
     default=4,
     show_default=True,
     help="Number of synthetic radiographs.",
 )
 @click.option(
     "--readers",
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=1, max=1000),
     default=1,
     show_default=True,
     help="Readers per image (each image is read by every reader).",
@@ -54,13 +56,8 @@ import click
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Root random seed.")
 @click.option(
-    "--overwrite",
-    is_flag=True,
-    help="Replace an earlier simulation in OUTPUT (its files are removed first).",
-)
-@click.option(
     "--image-size",
-    type=click.IntRange(min=64),
+    type=click.IntRange(min=64, max=8192),
     default=1024,
     show_default=True,
     help="Radiograph size in px (square).",
@@ -73,10 +70,11 @@ import click
 )
 @click.option(
     "--min-duration-s",
-    type=click.FloatRange(min=0),
+    type=click.FloatRange(min=0, max=3600),
     default=None,
     help="Make every reading at least this long (review fixations).",
 )
+@overwrite_option
 def simulate(
     n_images: int,
     readers: int,
@@ -85,10 +83,10 @@ def simulate(
     outdir: str,
     fmt: str,
     seed: int,
-    overwrite: bool,
     image_size: int,
     n_findings: int | None,
     min_duration_s: float | None,
+    overwrite: bool,
 ) -> None:
     """Generate synthetic chest X-ray reading sessions with ground truth.
 
@@ -99,7 +97,8 @@ def simulate(
     from gazekit.synthetic import simulate_corpus
     from gazekit.synthetic.export import prepare_output, write_sessions
 
-    prepare_output(outdir, overwrite)
+    check_output(outdir, overwrite)  # writable; existing output only with --overwrite
+    prepare_output(outdir, overwrite)  # emptied first: no file of an earlier run is left
 
     params = {
         "n_images": n_images,

@@ -384,7 +384,14 @@ def _convert_into(
                         raise InputError(msg, path=path)
                     result.failures.append((str(path), msg))
                     continue
-                rows.append(write_samples_file(rec, out))
+                try:
+                    rows.append(write_samples_file(rec, out))
+                except GazekitError as exc:
+                    if fail_fast:
+                        raise
+                    log.warning("%s", exc)
+                    result.failures.append((str(path), str(exc)))
+                    continue
                 result.recordings.append(rec.recording_id)
                 result.n_samples += len(rec.samples)
                 kept.append(_without_samples(rec))

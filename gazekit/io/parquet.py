@@ -180,13 +180,19 @@ def read_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
     """The gazekit provenance dict stored in a Parquet file."""
     try:
         kv = pq.read_schema(path).metadata or {}
-    except (OSError, pa.ArrowInvalid) as exc:
+    except (OSError, pa.ArrowException) as exc:
         raise InputError(f"not a readable Parquet file: {exc}", path=path) from None
     if META_KEY not in kv:
         raise InputError(
             "Parquet file was not written by gazekit (no 'gazekit' metadata)", path=path
         )
-    return json.loads(kv[META_KEY])
+    try:
+        meta = json.loads(kv[META_KEY])
+    except (ValueError, UnicodeDecodeError):
+        raise InputError("damaged Parquet file: its gazekit metadata is not JSON", path=path) from None
+    if not isinstance(meta, dict):
+        raise InputError("damaged Parquet file: its gazekit metadata is not an object", path=path)
+    return meta
 
 
 def read_table(
@@ -225,7 +231,11 @@ def read_table(
             f"gazekit's {schema.version}",
             path=path,
         )
-    table = pq.read_table(path, columns=columns, filters=filters)
+    try:
+        table = pq.read_table(path, columns=columns, filters=filters)
+    except (OSError, pa.ArrowException) as exc:
+        text = " ".join(str(exc).split())[:200]
+        raise InputError(f"damaged or truncated Parquet file ({text})", path=path) from None
     if columns is None:
         table = _restore_partition_columns(table, meta, schema.names)
         table = schema.conform(table, source=str(path))
