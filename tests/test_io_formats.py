@@ -137,7 +137,9 @@ def test_converted_fixture_is_schema_valid_parquet_that_round_trips(tmp_path, da
     from gazekit.io.convert import convert
     from gazekit.io.dataset_dir import open_dir
 
-    res = convert([data("asc/monocular.asc"), data("egd")], tmp_path / "ds")
+    res = convert(
+        [data("asc/monocular.asc"), data("egd")], tmp_path / "ds", allow_mixed_pupil_units=True
+    )
     assert res.ok and len(res.recordings) == 3
     recs = {r.recording_id: r for r in open_dir(tmp_path / "ds")}
     (orig,) = read(data("asc/monocular.asc"))
