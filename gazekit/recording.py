@@ -111,8 +111,21 @@ class Recording:
         return float(ev["offset_ms"].max() - ev["onset_ms"].min())
 
     def provenance(self) -> dict[str, Any]:
-        """Metadata stored with the samples Parquet file."""
-        return {**self.metadata(), "t0_source_ms": self.t0, "extra": self.extra}
+        """Metadata stored with the samples Parquet file.
+
+        Besides the ``recordings`` row: ``t0_source_ms``, ``extra`` and
+        ``measured_rate_hz`` (the rate the timestamps show, beside the
+        ``sampling_rate_hz`` used), so a reader can see what the rate choice rested on.
+        """
+        from gazekit.io.base import measured_rate_hz
+
+        t = self.samples["t_ms"].to_numpy() if len(self.samples) else np.zeros(0)
+        return {
+            **self.metadata(),
+            "measured_rate_hz": measured_rate_hz(t),
+            "t0_source_ms": self.t0,
+            "extra": self.extra,
+        }
 
     @classmethod
     def from_provenance(cls, samples: pd.DataFrame, meta: dict[str, Any]) -> Recording:

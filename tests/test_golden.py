@@ -257,3 +257,4 @@ def test_info_shows_the_choices_behind_the_numbers(golden):
     text = _run("info", ds)
     assert "detected/ivt (both)" in text and "pupil_unit" in text
     assert "'method': 'ivt'" in text and "sampling_rate_hz: 60.0" in text
+    assert "measured_rate_hz       60.0" in text

@@ -283,6 +283,10 @@ def test_recording_removed_from_source_loses_its_outputs_with_prune(tmp_path):
     listed = read_frame(src / "recordings.parquet", "recordings")  # the source drops rec00
     write_table(listed[listed["recording_id"] != "rec00"], src / "recordings.parquet", "recordings")
     (src / "samples" / "rec00.parquet").unlink()
+    with pytest.raises(InputError, match="have no samples file"):  # still listed: an error
+        run_pipeline([src], ds, stages=CHAIN)
+    recs = read_frame(src / "recordings.parquet", "recordings")
+    write_table(recs[recs["recording_id"] != "rec00"], src / "recordings.parquet", "recordings")
     run_pipeline([src], ds, stages=CHAIN)
     assert "rec00" in set(tables(ds, "events")["recording_id"])  # kept without --prune
     run_pipeline([src], ds, stages=CHAIN, prune=True)

@@ -106,7 +106,9 @@ def test_bad_maps_are_input_errors(bad):
 
 
 def test_no_fixation_inside_map_is_input_error():
-    with pytest.raises(InputError, match="at least one fixation"):
+    from gazekit.errors import GazekitWarning
+
+    with pytest.warns(GazekitWarning), pytest.raises(InputError, match="at least one fixation"):
         S.nss(np.ones((3, 3)), ([10.0], [10.0]))
 
 
@@ -174,3 +176,12 @@ def test_against_pysaliency_kld_and_rank_auc(maps, monkeypatch):
     auc_ref = general_roc(np.ascontiguousarray(pos), np.ascontiguousarray(a.ravel()))[0]
     assert S.auc_rank(a, (xs, ys)) == pytest.approx(auc_ref, rel=1e-9)
     assert S.auc_judd(a, (xs, ys)) - auc_ref == pytest.approx(1 / (2 * xs.size), abs=0.01)
+
+
+def test_fixations_outside_the_map_warn_instead_of_vanishing():
+    from gazekit.errors import GazekitWarning
+
+    m = np.arange(12.0).reshape(3, 4)
+    with pytest.warns(GazekitWarning, match="1 of 2 fixations lie outside the 4×3 px map"):
+        got = S.nss(m, ([1.0, 900.0], [1.0, 1.0]))
+    assert got == pytest.approx(S.nss(m, ([1.0], [1.0])))

@@ -103,11 +103,10 @@ def two_detectors(tmp_path_factory) -> Path:
 def test_heatmap_cli_refuses_pooled_detectors_and_dwell_fits_the_recording(two_detectors, tmp_path):
     d = two_detectors
     run = CliRunner()
-    r = run.invoke(cli, ["heatmap", str(d / "events.parquet"), "-o", str(tmp_path / "a")])
+    args = ["heatmap", str(d / "events.parquet"), "--no-figures"]
+    r = run.invoke(cli, [*args, "-o", str(tmp_path / "a")])
     assert r.exit_code != 0 and "--method" in r.output
-    r = run.invoke(
-        cli, ["heatmap", str(d / "events.parquet"), "--method", "ivt", "-o", str(tmp_path / "b")]
-    )
+    r = run.invoke(cli, [*args, "--method", "ivt", "-o", str(tmp_path / "b")])
     assert r.exit_code == 0, r.output
     stats = pd.read_parquet(tmp_path / "b" / "region_stats.parquet")
     ev = pd.read_parquet(d / "events.parquet")

@@ -107,9 +107,11 @@ def test_convert_refuses_to_pool_pupil_sizes_in_different_units(tmp_path):
     io.write([s[0].recording], tmp_path / "egd", "egd")
     io.write([s[1].recording], tmp_path / "asc", "asc")
     inputs = [tmp_path / "egd", tmp_path / "asc"]
-    res = convert(inputs, tmp_path / "out")
-    assert len(res.recordings) == 1 and len(res.failures) == 1
-    assert "mix units" in res.failures[0][1]
+    with pytest.raises(InputError, match=r"different units.*'arbitrary'.*'mm'"):
+        convert(inputs, tmp_path / "out")
+    assert not list((tmp_path / "out").rglob("*.parquet"))  # nothing half-pooled is left
+    with pytest.raises(InputError, match="different units"):  # whatever the input order
+        convert(inputs[::-1], tmp_path / "out_reversed")
     res = convert(inputs, tmp_path / "out2", allow_mixed_pupil_units=True)
     assert res.ok and len(res.recordings) == 2
     units = read_frame(tmp_path / "out2" / "recordings.parquet", "recordings")["pupil_unit"]

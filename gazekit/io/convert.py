@@ -289,9 +289,9 @@ def convert(
     progress : bool
         Show a progress bar (tqdm) on stderr.
     allow_mixed_pupil_units : bool
-        Keep recordings whose pupil unit differs from the first recording's (each
-        recording's unit is in the ``recordings`` table). By default such a recording
-        is refused (a failure), so mm, areas and arbitrary units are not pooled.
+        Write recordings whose pupil units differ into one dataset (each recording's
+        unit is in the ``recordings`` table). By default the conversion is refused and
+        its samples files removed, so mm, areas and arbitrary units are not pooled.
     **reader_options
         Passed to the readers (screen geometry, ``column_map``, ``time_unit``, ...).
 
@@ -303,8 +303,9 @@ def convert(
     ------
     InputError
         Missing inputs, an existing output without ``overwrite``, an output that is a
-        non-empty directory but not a gazekit dataset, no input converted, or (with
-        ``fail_fast``) the first bad input.
+        non-empty directory but not a gazekit dataset, duplicated recording ids, pupil
+        units that differ between recordings (without ``allow_mixed_pupil_units``), no
+        input converted, or (with ``fail_fast``) the first bad input.
     GazekitError
         Another conversion is writing ``outdir``.
     """
@@ -374,12 +375,8 @@ def _convert_into(
                 result.failures.append((str(path), error))
                 continue
             for rec in recs or []:
-                msg = None
                 if rec.recording_id in result.recordings:
                     msg = f"recording id {rec.recording_id!r} appears twice"
-                elif not allow_mixed_pupil_units:
-                    msg = _unit_conflict(rec, kept)
-                if msg is not None:
                     if fail_fast:
                         raise InputError(msg, path=path)
                     result.failures.append((str(path), msg))
@@ -402,6 +399,8 @@ def _convert_into(
         reasons = "; ".join(e for _, e in result.failures[:5])
         more = f" (and {len(result.failures) - 5} more)" if len(result.failures) > 5 else ""
         raise InputError(f"none of the {len(paths)} input(s) could be converted: {reasons}{more}")
+    if not allow_mixed_pupil_units:
+        _refuse_mixed_units(kept, out)
     params = {"format": fmt, "inputs": [str(p) for p in paths]}
     extra = {"failures": [{"input": p, "error": e} for p, e in result.failures]}
     _copy_side_folders(paths, out)
@@ -410,18 +409,26 @@ def _convert_into(
     return result
 
 
-def _unit_conflict(rec: Recording, kept: list[Recording]) -> str | None:
-    """Why ``rec`` cannot join ``kept`` (pupil in another unit), or None."""
-    if rec.pupil_unit is None:
-        return None
-    other = next((k for k in kept if k.pupil_unit is not None), None)
-    if other is not None and other.pupil_unit != rec.pupil_unit:
-        return (
-            f"recording {rec.recording_id!r} has pupil size in {rec.pupil_unit!r}, "
-            f"{other.recording_id!r} in {other.pupil_unit!r}: pooling them would mix units; "
-            "convert them into separate datasets (or pass --allow-mixed-pupil-units)"
-        )
-    return None
+def _refuse_mixed_units(kept: list[Recording], out: Path) -> None:
+    """Refuse a dataset whose recordings give pupil size in different units.
+
+    Raised inside the staging directory, which :func:`convert` then removes, so nothing
+    half-pooled is left behind; the decision does not depend on the order the inputs
+    were read in.
+    """
+    units: dict[str, list[str]] = {}
+    for rec in kept:
+        if rec.pupil_unit is not None:
+            units.setdefault(rec.pupil_unit, []).append(rec.recording_id)
+    if len(units) <= 1:
+        return
+    listed = "; ".join(f"{u!r}: {len(ids)} (e.g. {ids[0]})" for u, ids in sorted(units.items()))
+    raise InputError(
+        f"the inputs give pupil size in different units ({listed}); one dataset would pool "
+        "them. Convert them into separate datasets, or pass --allow-mixed-pupil-units to keep "
+        "each recording's unit in recordings.parquet",
+        path=out,
+    )
 
 
 def _without_samples(rec: Recording) -> Recording:

@@ -20,15 +20,13 @@ MIT and says so in the docstring.
 
 from __future__ import annotations
 
-import logging
 import math
+import warnings
 
 import numpy as np
 
-from gazekit.errors import InputError
+from gazekit.errors import GazekitWarning, InputError
 from gazekit.registry import Registry
-
-log = logging.getLogger(__name__)
 
 EPS = 2.2204e-16  #: MATLAB ``eps`` used by the MIT code for KLD and IG
 
@@ -65,8 +63,15 @@ def fixation_indices(fixations: Fixations, shape: tuple[int, int]) -> np.ndarray
         row = np.floor(y + 0.5)
         # NaN fails every comparison, so non-finite points drop out here too
         ok = (col >= 0) & (col < w) & (row >= 0) & (row < h)
+        outside = np.isfinite(col) & np.isfinite(row) & ~ok
+        if outside.any():
+            warnings.warn(
+                f"{int(outside.sum())} of {x.size} fixations lie outside the {w}×{h} px map and "
+                "are left out; are the fixations in the map's frame?",
+                GazekitWarning,
+                stacklevel=3,
+            )
         if not ok.all():
-            log.debug("dropping %d fixation(s) outside the %dx%d map", int((~ok).sum()), h, w)
             row, col = row[ok], col[ok]
         return (row * w + col).astype(np.int64)
     f = np.asarray(fixations)
