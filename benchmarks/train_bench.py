@@ -48,7 +48,7 @@ def train_throughput(
 
     def step(b: dict) -> None:
         with torch.autocast("cuda", dtype=torch.bfloat16, enabled=cuda):
-            loss = model.loss(b)
+            _, loss = model(b)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()

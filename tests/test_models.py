@@ -173,6 +173,10 @@ def test_same_seed_same_losses_and_resume_continues_exactly(corpus, tmp_path):
     train(corpus, _cfg(), tmp_path / "c", resume=True)
     hc = pd.read_csv(tmp_path / "c" / "metrics.csv")
     np.testing.assert_allclose(hc["train_loss"], ha["train_loss"], rtol=1e-6)
+    # the kept checkpoint is the one with the best validation macro-AP
+    best = torch.load(tmp_path / "a" / "best.pt", weights_only=False)
+    assert best["best_score"] == pytest.approx(ha["val_ap"].max())
+    assert a.score_name == "val_macro_ap" and a.best_score == best["best_score"]
     _model, ck = load_checkpoint(tmp_path / "c" / "checkpoint.pt")
     assert ck["step"] == 6 and ck["versions"]["torch"] == torch.__version__
     assert (tmp_path / "a" / "loss.png").stat().st_size > 1000
@@ -210,6 +214,17 @@ def test_cli_train_predict_evaluate_end_to_end(dataset, tmp_path):
     assert r.exit_code == 0, r.output
     sp = read_frame(tmp_path / "s.parquet", "scanpath_predictions")
     assert set(sp["sample"]) == {0, 1}
+    r = run(cli, ["evaluate", "intent", "--checkpoint", str(tmp_path / "intent" / "best.pt"),
+                  "--data", str(dataset), "-o", str(tmp_path / "ei"), "--bootstrap", "20",
+                  "--json", str(tmp_path / "ei.json")])  # fmt: skip
+    assert r.exit_code == 0, r.output
+    for name in ("transformer", "region-time-prior", "gru", "image-only", "oracle-finding-boxes"):
+        assert f"| {name} |" in r.output
+    metrics = {
+        (row["model"], row["metric"]) for row in json.loads((tmp_path / "ei.json").read_text())
+    }
+    assert ("transformer", "auroc_within") in metrics and ("gru", "ap_within") in metrics
+    assert ("transformer - gru", "delta_ap_within") in metrics
     r = run(cli, ["evaluate", "scanpath", "--checkpoint", str(tmp_path / "scanpath" / "best.pt"),
                   "--data", str(dataset), "-o", str(tmp_path / "ev"), "--samples", "1",
                   "--bootstrap", "20", "--json", str(tmp_path / "ev.json")])  # fmt: skip

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+
+import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
@@ -136,3 +139,35 @@ def test_target_finding_conditions_the_scanpath_model():
     _, loss = m(b)
     loss.backward()
     assert torch.isfinite(loss) and m.target.weight.grad[0].abs().sum() > 0
+
+
+def test_sqrt_pos_weight_balances_rare_findings_and_leaves_unseen_ones_at_one():
+    from gazekit.models.nn import MAX_POS_WEIGHT, sqrt_pos_weight
+
+    y = np.zeros((101, 3), np.float32)
+    y[0, 0] = 1  # 1 positive, 100 negatives → sqrt(100) = 10
+    y[:, 2] = 1  # all positive → no up-weighting below 1
+    np.testing.assert_allclose(sqrt_pos_weight(y), [10.0, 1.0, 1.0])
+    rare = np.zeros((10**6, 1), np.float32)
+    rare[0] = 1
+    assert sqrt_pos_weight(rare)[0] == MAX_POS_WEIGHT
+
+
+def test_focal_loss_down_weights_easy_tokens_and_unknown_loss_is_an_input_error():
+    from gazekit.models.nn import IntentModel
+
+    torch.manual_seed(0)
+    b = {"image": torch.rand(2, 1, 32, 32), "xy": torch.rand(2, 5, 2), "dur": torch.full((2, 5), 5.5),
+         "t": torch.zeros(2, 5), "region": torch.zeros(2, 5, dtype=torch.long),
+         "mask": torch.ones(2, 5, dtype=torch.bool), "intent": torch.zeros(2, 5, 13)}  # fmt: skip
+    bce = IntentModel(dataclasses.replace(SMALL, loss="bce"))
+    focal = IntentModel(dataclasses.replace(SMALL, loss="focal"))
+    focal.load_state_dict(bce.state_dict())
+    with torch.no_grad():
+        _, lb = bce(b)
+        _, lf = focal(b)
+    assert 0 < float(lf) < float(lb)
+    with pytest.raises(InputError, match=r"model\.loss"):
+        ModelConfig(loss="hinge")
+    with pytest.raises(InputError, match="pos_weight"):
+        ModelConfig(pos_weight="balanced")

@@ -15,8 +15,10 @@ Intent rows (see :mod:`gazekit.models.report` for the row format and the bootstr
 * ``auroc_pooled`` / ``ap_pooled``: the same over all test fixations pooled;
 * models: the transformer; fair baselines trained or fitted on the same training
   split — the region × time-bin prior, the GRU and the image-only classifier; and the
-  **oracle** (finding boxes of the test image, which define the labels) as an upper
-  bound, never a baseline.
+  **oracle** (finding boxes of the test image, which define the labels) as a bound on
+  what *spatial* information gives, never a baseline. It knows no time, so within a
+  reading it can trail a model that learns the reading's phases (e.g. the RadHybrid
+  scan, where every finding is a target wherever the fixation lands).
 """
 
 from __future__ import annotations
