@@ -78,7 +78,8 @@ def _test_examples(corpus: Corpus, ck: dict[str, Any]) -> list[Example]:
     seen = set(split["train"])
     ex = [e for e in corpus.examples if e.recording_id in set(test)]
     train = [e for e in corpus.examples if e.recording_id in seen]
-    check_leakage(train, ex, ck["config"].get("leakage_unit", "image"))  # the split's own unit
+    unit = ck.get("config", {}).get("leakage_unit", "image")  # the split's own unit
+    check_leakage(train, ex, unit)
     if not ex:
         raise InputError("the checkpoint's split has no test or validation recordings here")
     return ex
