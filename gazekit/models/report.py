@@ -100,7 +100,10 @@ def macro_of_means(values: np.ndarray, weights: np.ndarray) -> tuple[float, np.n
         point = float(np.nanmean(col)) if np.isfinite(col).any() else math.nan
         num = weights @ np.where(ok, v, 0.0)  # (B, C)
         den = weights @ ok.astype(np.float64)
-        boot = np.nanmean(np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan), axis=1)
+        has = den > 0
+        col_means = np.where(has, num / np.where(has, den, 1.0), 0.0)
+        n_cols = has.sum(axis=1)
+        boot = np.where(n_cols > 0, col_means.sum(axis=1) / np.maximum(n_cols, 1), np.nan)
     return point, boot
 
 
