@@ -82,7 +82,7 @@ def test_training_honours_the_given_split_and_its_image_target_unit(dataset, run
 def test_image_leakage_unit_refuses_the_published_split_which_shares_images(dataset):
     corpus = load_corpus(dataset)
     cfg = TrainConfig(task="scanpath", leakage_unit="image", model=TINY)
-    with pytest.raises(InputError, match=r"share their image with training.*image_target"):
+    with pytest.raises(InputError, match=r"share images with training.*image_target"):
         resolve_split(corpus, cfg)
 
 

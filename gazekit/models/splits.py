@@ -58,8 +58,9 @@ def check_leakage(train: Sequence[Example], held_out: Sequence[Example], unit: s
         hint = (" (the published GazeSearch split is by image × target: leakage_unit "
                 "'image_target')" if unit == "image" else "")  # fmt: skip
         raise InputError(
-            f"{len(leak)} held-out recording(s) share their {unit.replace('_', ' × ')} with "
-            f"training, e.g. {leak[:3]}{hint}"
+            f"{len(leak)} held-out recording(s) share "
+            f"{'images' if unit == 'image' else '(image, target) pairs'} with training, "
+            f"e.g. {leak[:3]}{hint}"
         )
 
 
