@@ -287,3 +287,24 @@ def test_mapped_atlas_gives_the_same_region_statistics_as_the_npz(tmp_path):
         mapped.region_of(fix["x_px"], fix["y_px"]).tolist()
         == atlas.region_of(fix["x_px"], fix["y_px"]).tolist()
     )
+
+
+def test_atlases_mapped_once_by_gazekit_anatomy_give_the_same_region_stats(corpora, tmp_path):
+    from cli.main import cli
+
+    src = _copy(corpora / "asc", tmp_path / "asc")
+    mapped = tmp_path / "mapped"
+    for npz in sorted((src / "anatomy").glob("*.npz")):
+        res = CliRunner().invoke(cli, ["anatomy", str(npz), "--mapped", "-o", str(mapped)])
+        assert res.exit_code == 0, res.output
+    assert len(list(mapped.glob("*.codes.npy"))) == 2
+    run_pipeline([src], tmp_path / "npz", stages=["anatomy"])
+    s = run_pipeline(
+        [src], tmp_path / "map", stages=["anatomy"], params={"anatomy": {"atlas_dir": str(mapped)}}
+    )
+    assert s.recordings_done == 4 and not s.empty
+    assert not (tmp_path / "map" / "_cache" / "atlas").exists()  # used as they are
+    assert list((tmp_path / "npz" / "_cache" / "atlas").glob("*.codes.npy"))  # mapped once
+    pd.testing.assert_frame_equal(
+        tables(tmp_path / "map", "region_stats"), tables(tmp_path / "npz", "region_stats")
+    )
