@@ -308,3 +308,29 @@ def test_atlases_mapped_once_by_gazekit_anatomy_give_the_same_region_stats(corpo
     pd.testing.assert_frame_equal(
         tables(tmp_path / "map", "region_stats"), tables(tmp_path / "npz", "region_stats")
     )
+
+
+def test_a_dask_worker_dying_on_a_recording_is_reported_and_retried_by_the_next_run(
+    tmp_path, monkeypatch
+):
+    distributed = pytest.importorskip("distributed")
+    import dask
+
+    from test_pipeline import die_on_rec01
+
+    src = toy_corpus(tmp_path, n=3)
+    ds = tmp_path / "ds"
+    stage = Stage("detect", die_on_rec01, {"events": "events"})
+    with (
+        dask.config.set({"distributed.scheduler.allowed-failures": 0}),
+        distributed.LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0"
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        s = run_pipeline([src], ds, stages=[stage], client=client, max_in_flight=1)
+    assert (s.recordings_done, s.recordings_failed, s.transient) == (2, 1, 1), s.format()
+    assert "KilledWorker" in s.failures[0]["error"]
+    monkeypatch.setenv("GAZEKIT_TEST_NO_DIE", "1")
+    s = run_pipeline([src], ds, stages=[stage])  # not cached: retried without --retry-failed
+    assert (s.recordings_done, s.recordings_failed, s.recordings_skipped) == (1, 0, 2)
