@@ -334,3 +334,29 @@ def test_a_dask_worker_dying_on_a_recording_is_reported_and_retried_by_the_next_
     monkeypatch.setenv("GAZEKIT_TEST_NO_DIE", "1")
     s = run_pipeline([src], ds, stages=[stage])  # not cached: retried without --retry-failed
     assert (s.recordings_done, s.recordings_failed, s.recordings_skipped) == (1, 0, 2)
+
+
+def test_egd_readings_read_from_their_byte_ranges_equal_the_whole_folder_reader(
+    corpora, tmp_path
+):
+    import gzip
+
+    from gazekit.dataset import open_dataset
+    from gazekit.io.egd import read_egd
+
+    src = _copy(corpora / "egd", tmp_path / "egd")
+    r1, r2 = src / "R1", src / "R2"
+    raw = (r1 / "eye_gaze.csv").read_bytes()
+    (r1 / "eye_gaze.csv").unlink()
+    (r1 / "eye_gaze.csv.gz").write_bytes(gzip.compress(raw))  # gzipped
+    (r2 / "eye_gaze.csv").write_bytes(b"\xef\xbb\xbf" + (r2 / "eye_gaze.csv").read_bytes())  # BOM
+    s = run_pipeline([r1, r2], tmp_path / "ds", stages=[])
+    assert (s.units, s.recordings_done) == (4, 4)
+    key = ["recording_id", "t_ms"]
+    got = open_dataset(tmp_path / "ds").samples().sort_values(key).reset_index(drop=True)
+    want = pd.concat(
+        [r.samples.assign(recording_id=r.recording_id) for f in (r1, r2) for r in read_egd(f)]
+    )
+    want = want.sort_values(key).reset_index(drop=True)
+    cols = ["t_ms", "x_px", "y_px", "pupil"]
+    pd.testing.assert_frame_equal(got[cols].astype(float), want[cols].astype(float))
