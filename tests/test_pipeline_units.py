@@ -315,7 +315,6 @@ def test_a_dask_worker_dying_on_a_recording_is_reported_and_retried_by_the_next_
 ):
     distributed = pytest.importorskip("distributed")
     import dask
-
     from test_pipeline import die_on_rec01
 
     src = toy_corpus(tmp_path, n=3)
@@ -336,9 +335,7 @@ def test_a_dask_worker_dying_on_a_recording_is_reported_and_retried_by_the_next_
     assert (s.recordings_done, s.recordings_failed, s.recordings_skipped) == (1, 0, 2)
 
 
-def test_egd_readings_read_from_their_byte_ranges_equal_the_whole_folder_reader(
-    corpora, tmp_path
-):
+def test_egd_readings_read_from_their_byte_ranges_equal_the_whole_folder_reader(corpora, tmp_path):
     import gzip
 
     from gazekit.dataset import open_dataset
