@@ -249,6 +249,7 @@ def main(argv: list[str] | None = None) -> None:
     ok = overhead_ms < 5
     print(f"orchestration overhead: {overhead_ms:.2f} ms/recording (target < 5: {_met(ok)})")
     results.update(sync_wall_s=wall, per_stage=per_stage, overhead_ms_per_recording=overhead_ms)
+    _save(args.json, results)
 
     # 2. no-op re-run
     t = time.perf_counter()
@@ -261,6 +262,7 @@ def main(argv: list[str] | None = None) -> None:
         f"(~{scaled:.2f} s per 10,000; target < 5: {_met(scaled < 5)})"
     )
     results.update(noop_rerun_s=noop, noop_rerun_s_per_10k=scaled)
+    _save(args.json, results)
 
     # 3. 1 vs N worker processes, and a LocalCluster
     walls: dict[str, float] = {}
@@ -282,6 +284,8 @@ def main(argv: list[str] | None = None) -> None:
         )
         if _busy():
             print("  WARNING: the machine is busy with other work; this timing is depressed")
+        results.update(walls_s=walls, peak_rss_worker_mb=rss, worker_threads=threads)
+        _save(args.json, results)
     speedup = dask_speedup = None
     if f"processesx{args.workers}" in walls:
         speedup = walls["processesx1"] / walls[f"processesx{args.workers}"]
@@ -334,10 +338,15 @@ def main(argv: list[str] | None = None) -> None:
             f"{noop / n_rec * target:.1f} s"
         )
     results["projection"] = proj
-    if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=2, default=str))
+    _save(args.json, results)
     if args.workdir is None:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _save(path: str | None, results: dict[str, object]) -> None:
+    """Write the results so far (a long run interrupted still leaves its measurements)."""
+    if path:
+        Path(path).write_text(json.dumps(results, indent=2, default=str))
 
 
 def _met(ok: bool) -> str:
