@@ -153,20 +153,23 @@ def iter_chexmask(
         raise InputError("not a regular file", path=path)
     wanted = None if image_ids is None else set(image_ids)
     try:
-        chunks = pd.read_csv(path, dtype=str, keep_default_na=False, chunksize=16)
-        line = 2
-        for df in chunks:
-            missing = [c for c in ("Height", "Width", *CHEXMASK_COLUMNS) if c not in df.columns]
-            if missing:
-                raise InputError(f"CheXmask CSV lacks columns {missing}", path=path)
-            id_col = df.columns[0]
-            for row in df.itertuples(index=False):
-                i, line = line, line + 1
-                rec = dict(zip(df.columns, row, strict=True))
-                image_id = str(rec[id_col])
-                if wanted is not None and image_id not in wanted:
-                    continue
-                yield image_id, _chexmask_atlas(rec, image_id, template, path, i)
+        # Closed on every exit (an error in a row, or a consumer that stops early).
+        with pd.read_csv(path, dtype=str, keep_default_na=False, chunksize=16) as chunks:
+            line = 2
+            for df in chunks:
+                missing = [
+                    c for c in ("Height", "Width", *CHEXMASK_COLUMNS) if c not in df.columns
+                ]
+                if missing:
+                    raise InputError(f"CheXmask CSV lacks columns {missing}", path=path)
+                id_col = df.columns[0]
+                for row in df.itertuples(index=False):
+                    i, line = line, line + 1
+                    rec = dict(zip(df.columns, row, strict=True))
+                    image_id = str(rec[id_col])
+                    if wanted is not None and image_id not in wanted:
+                        continue
+                    yield image_id, _chexmask_atlas(rec, image_id, template, path, i)
     except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
         raise InputError(f"cannot read CheXmask CSV: {exc}", path=path) from None
     except pd.errors.EmptyDataError:
