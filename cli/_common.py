@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import math
+import os
+from pathlib import Path
+
 import click
 
+from gazekit.errors import GazekitError
 from gazekit.geometry import Geometry
 
 
@@ -13,11 +18,64 @@ def parse_pair(value: str | None, name: str) -> tuple[float, float] | None:
         return None
     try:
         a, b = value.lower().split("x")
-        return float(a), float(b)
+        pair = float(a), float(b)
     except ValueError:
         raise click.BadParameter(
             f"expected WxH, e.g. 1920x1080, got {value!r}", param_hint=name
         ) from None
+    if not all(math.isfinite(v) and v > 0 for v in pair):
+        raise click.BadParameter(
+            f"both sizes must be finite and > 0, got {value!r}", param_hint=name
+        )
+    return pair
+
+
+def overwrite_option(f):  # type: ignore[no-untyped-def]
+    """Add the ``--overwrite`` flag (the one rule: an existing output is kept unless given)."""
+    return click.option(
+        "--overwrite", is_flag=True, help="Replace an existing output (refused otherwise)."
+    )(f)
+
+
+def check_output(
+    path: str | os.PathLike[str], overwrite: bool, option: str = "-o/--output"
+) -> Path:
+    """Refuse an existing output unless ``--overwrite``; refuse an output that cannot be written.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        Output file or directory.
+    overwrite : bool
+        The ``--overwrite`` flag.
+    option : str
+        Option name for the message.
+
+    Returns
+    -------
+    pathlib.Path
+
+    Raises
+    ------
+    click.BadParameter
+        The output exists (a file, or a non-empty directory) and ``overwrite`` is off,
+        or a parent of it is a file.
+    """
+    p = Path(path)
+    for parent in p.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise click.BadParameter(
+                    f"{p}: {parent} is a file, not a directory; pass a writable path",
+                    param_hint=option,
+                )
+            break
+    exists = p.is_file() or (p.is_dir() and any(p.iterdir())) or (p.exists() and not p.is_dir())
+    if exists and not overwrite:
+        raise click.BadParameter(
+            f"{p} exists; pass --overwrite to replace it (or choose a new path)", param_hint=option
+        )
+    return p
 
 
 def geometry_options(f):  # type: ignore[no-untyped-def]
@@ -47,7 +105,19 @@ def geometry_kwargs(
         out["screen_w_mm"], out["screen_h_mm"] = mm
     if distance_mm is not None:
         out["viewing_distance_mm"] = distance_mm
+    for option, keys in _GEOMETRY_OPTIONS.items():  # impossible values refused here, by option
+        try:
+            Geometry(**{k: out[k] for k in keys if k in out})
+        except GazekitError as exc:
+            raise click.BadParameter(str(exc), param_hint=option) from None
     return out
+
+
+_GEOMETRY_OPTIONS = {
+    "--screen-px": ("screen_w_px", "screen_h_px"),
+    "--screen-mm": ("screen_w_mm", "screen_h_mm"),
+    "--distance-mm": ("viewing_distance_mm",),
+}
 
 
 def override_geometry(

@@ -8,6 +8,14 @@ import click
 
 from gazekit.cli._common import geometry_kwargs, geometry_options
 
+#: detector parameter -> the option that sets it (for error messages)
+_OPTION = {
+    "velocity_threshold": "--velocity-threshold", "dispersion": "--dispersion",
+    "window_ms": "--window", "min_fixation_ms": "--min-fixation", "merge_gap_ms": "--merge-gap",
+    "merge_distance_deg": "--merge-distance", "sg_window_ms": "--sg-window",
+    "max_gap_ms": "--max-gap",
+}  # fmt: skip
+
 
 @click.command("events")
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True))
@@ -81,6 +89,7 @@ def events(
 
     from tqdm import tqdm
 
+    from gazekit.errors import GazekitError
     from gazekit.events import detector_parameters
     from gazekit.events.files import detect_items, expand_inputs, write_events
 
@@ -105,7 +114,12 @@ def events(
         if not sep:
             raise click.BadParameter(f"expected NAME=VALUE, got {kv!r}", param_hint="--param")
         params[name.strip()] = _number(value.strip())
-    full = detector_parameters(method, **params)
+    try:
+        full = detector_parameters(method, **params)
+    except GazekitError as exc:
+        bad = next((n for n in params if f"parameter {n} " in str(exc)), None)
+        hint = _OPTION.get(bad, "--param") if bad else "--method"
+        raise click.BadParameter(str(exc), param_hint=hint) from None
     geom = geometry_kwargs(screen_px, screen_mm, distance_mm)
     items = expand_inputs(inputs)
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from gazekit.cli._common import parse_pair
+from gazekit.io.images import MAX_IMAGE_PX
 from gazekit.io.layout import id_filename
 
 
@@ -42,12 +43,13 @@ def _read_image(path: Path):  # type: ignore[no-untyped-def]
 
 
 def _read_events(path: str):  # type: ignore[no-untyped-def]
+    import numpy as np
     import pandas as pd
 
     from gazekit.errors import InputError
 
     try:
-        df = _read_events(path)
+        df = pd.read_parquet(path) if path.endswith(".parquet") else pd.read_csv(path)
     except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
         raise InputError(
             f"not an events table (Parquet or CSV): {exc.__class__.__name__}", path=path
@@ -55,7 +57,40 @@ def _read_events(path: str):  # type: ignore[no-untyped-def]
     missing = [c for c in ("x_px", "y_px", "duration_ms") if c not in df.columns]
     if missing:
         raise InputError(f"events table lacks columns {missing}", path=path)
+    for col in ("x_px", "y_px", "duration_ms"):
+        try:
+            v = pd.to_numeric(df[col], errors="raise").to_numpy(dtype=float)
+        except (ValueError, TypeError):
+            raise InputError("values must be numbers", path=path, column=col) from None
+        bad = ~np.isfinite(v) if col == "duration_ms" else np.isinf(v) | (np.abs(np.nan_to_num(v)) > 1e5)
+        if col == "duration_ms":
+            bad |= v < 0
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise InputError(
+                f"impossible value {v[i]:g} ({int(bad.sum())} row(s)); durations are finite "
+                "and >= 0 ms, coordinates within ±100000 px",
+                path=path, line=i + 2 if not path.endswith(".parquet") else None, column=col,
+            )  # fmt: skip
     return df
+
+
+class _Positive(click.ParamType):
+    """A finite number > 0 (NaN, inf, zero and negatives refused)."""
+
+    name = "float"
+
+    def convert(self, value, param, ctx):  # type: ignore[no-untyped-def]
+        try:
+            v = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number", param, ctx)
+        if not (v > 0 and v != float("inf")):
+            self.fail(f"{value!r} must be a finite number > 0", param, ctx)
+        return v
+
+
+POSITIVE = _Positive()
 
 
 @click.command("heatmap")
@@ -79,18 +114,18 @@ def _read_events(path: str):  # type: ignore[no-untyped-def]
 @click.option(
     "--chest-box", default=None, help="x0,y0,x1,y1 px or a REFLACX chest_bounding_box.csv."
 )
-@click.option("--sigma", type=float, default=1.0, show_default=True, help="Kernel σ.")
+@click.option("--sigma", type=POSITIVE, default=1.0, show_default=True, help="Kernel σ.")
 @click.option("--sigma-unit", type=click.Choice(["deg", "px"]), default="deg", show_default=True)
 @click.option(
     "--px-per-deg",
-    type=float,
+    type=POSITIVE,
     default=None,
     help="Image px per degree (default: each recording's geometry in DIR/recordings.parquet).",
 )
 @click.option(
     "--weight", type=click.Choice(["duration", "count"]), default="duration", show_default=True
 )
-@click.option("--downsample", type=int, default=1, show_default=True)
+@click.option("--downsample", type=click.IntRange(min=1, max=64), default=1, show_default=True)
 @click.option("-o", "--out", "outdir", type=click.Path(file_okay=False), required=True)
 def heatmap(
     events,
@@ -121,6 +156,9 @@ def heatmap(
     if shape is not None:
         w, h = parse_pair(shape, "--shape")  # type: ignore[misc]
         fixed_shape = (int(h), int(w))
+        if not (0 < w * h <= MAX_IMAGE_PX):
+            raise click.BadParameter(f"{shape!r}: each side must be > 0 and the image at most "
+                                     f"{MAX_IMAGE_PX:,} px", param_hint="--shape")  # fmt: skip
     scale = heatmaps.PixelScale(px_per_deg) if px_per_deg else None
     out = Path(outdir)
     out.mkdir(parents=True, exist_ok=True)

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from gazekit.cli._common import check_output, overwrite_option
+
 
 @click.command("intent")
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False))
@@ -70,6 +72,7 @@ import click
     help="RadHybrid initial scan (s).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@overwrite_option
 def intent(
     inputs,
     regime,
@@ -82,6 +85,7 @@ def intent(
     max_seq,
     scan_s,
     as_json,
+    overwrite,
 ):  # type: ignore[no-untyped-def]
     """Label the fixations of gazekit dataset directories INPUT... with intended findings."""
     import pandas as pd
@@ -99,6 +103,9 @@ def intent(
     )
     if output is None and len(inputs) > 1:
         raise click.UsageError("-o/--output is required with several inputs")
+    inputs = tuple(dict.fromkeys(inputs))  # a dataset given twice is labelled once
+    if output is not None:
+        check_output(output, overwrite)
     frames = [label_dataset(p, regime, source=source, params=params) for p in inputs]
     df = pd.concat(frames, ignore_index=True)
     out = Path(output) if output else Path(inputs[0]) / "intent_labels.parquet"

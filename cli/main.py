@@ -7,6 +7,7 @@ matplotlib) load only for the command that needs them.
 
 from __future__ import annotations
 
+import errno
 import importlib
 import importlib.util
 import logging
@@ -59,8 +60,61 @@ class LazyGroup(click.Group):
     def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
-        except GazekitError as exc:
-            raise click.ClickException(str(exc)) from None
+        except (click.ClickException, click.exceptions.Exit, click.Abort, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # the one CLI boundary: every error becomes one line
+            raise click.ClickException(error_message(exc)) from None
+
+
+_ERRNO_ADVICE = {
+    errno.ENOSPC: "no space left on the device; free space or write elsewhere",
+    errno.EDQUOT: "disk quota exceeded; free space or write elsewhere",
+    errno.EACCES: "permission denied; pass a path you can write (or read)",
+    errno.EPERM: "operation not permitted; pass a path you own",
+    errno.EROFS: "read-only file system; write the output elsewhere",
+    errno.ENOENT: "no such file or directory",
+    errno.ENOTDIR: "a part of the path is a file, not a directory",
+    errno.EISDIR: "is a directory; pass a file",
+    errno.EEXIST: "already exists",
+    errno.ENAMETOOLONG: "file name too long",
+}
+
+
+def error_message(exc: BaseException) -> str:
+    """One line ``<file or option>: <what is wrong and what to pass>`` for any exception.
+
+    gazekit's own errors already name the file/line/column or option; operating-system
+    errors name the file and say what to do; anything else is reported as an internal
+    error (the traceback is logged at debug level: run with ``-vv`` to see it).
+
+    Parameters
+    ----------
+    exc : BaseException
+        The exception that ended the command.
+
+    Returns
+    -------
+    str
+        The message (click prefixes ``Error: ``).
+    """
+    if isinstance(exc, GazekitError):
+        return str(exc)
+    if isinstance(exc, OSError) and exc.errno in _ERRNO_ADVICE:
+        where = exc.filename if exc.filename is not None else "output"
+        return f"{where}: {_ERRNO_ADVICE[exc.errno]}"
+    if isinstance(exc, OSError):
+        where = f"{exc.filename}: " if exc.filename is not None else ""
+        return f"{where}{exc.strerror or exc}"
+    if isinstance(exc, EOFError):
+        return "unexpected end of file: an input is empty or truncated"
+    if isinstance(exc, MemoryError):
+        return "out of memory: the input is too large for this machine; split it or use a bigger one"
+    logging.getLogger("gazekit.cli").debug("internal error", exc_info=exc)
+    text = " ".join(str(exc).split())[:300]
+    return (
+        f"internal error ({exc.__class__.__name__}: {text}); this is a gazekit bug, "
+        "please report it with the command line (-vv shows the traceback)"
+    )
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

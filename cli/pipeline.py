@@ -33,7 +33,7 @@ import click
 @click.option(
     "-j",
     "--workers",
-    type=int,
+    type=click.IntRange(min=1),
     default=None,
     help="Worker processes for --scheduler processes/dask (default: CPU count).",
 )
@@ -96,7 +96,15 @@ def pipeline(
 
     merged: dict[str, dict[str, object]] = {}
     if params_file:
-        merged = {k: dict(v) for k, v in json.loads(Path(params_file).read_text("utf-8")).items()}
+        try:
+            doc = json.loads(Path(params_file).read_text("utf-8"))
+            merged = {str(k): dict(v) for k, v in doc.items()}
+        except (ValueError, UnicodeDecodeError, AttributeError, TypeError) as exc:
+            raise click.BadParameter(
+                f"{params_file}: expected a JSON object {{\"stage\": {{\"name\": value}}}} "
+                f"({exc.__class__.__name__})",
+                param_hint="--params-file",
+            ) from None
     for text in params:
         stage, name, value = parse_param(text)
         merged.setdefault(stage, {})[name] = value

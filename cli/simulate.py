@@ -4,20 +4,22 @@ from __future__ import annotations
 
 import click
 
+from gazekit.cli._common import check_output, overwrite_option
+
 
 @click.command("simulate")
 @click.option(
     "-n",
     "--n-images",
     "n_images",
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=1, max=100_000),
     default=4,
     show_default=True,
     help="Number of synthetic radiographs.",
 )
 @click.option(
     "--readers",
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=1, max=1000),
     default=1,
     show_default=True,
     help="Readers per image (each image is read by every reader).",
@@ -55,7 +57,7 @@ import click
 @click.option("--seed", type=int, default=0, show_default=True, help="Root random seed.")
 @click.option(
     "--image-size",
-    type=click.IntRange(min=64),
+    type=click.IntRange(min=64, max=8192),
     default=1024,
     show_default=True,
     help="Radiograph size in px (square).",
@@ -68,10 +70,11 @@ import click
 )
 @click.option(
     "--min-duration-s",
-    type=click.FloatRange(min=0),
+    type=click.FloatRange(min=0, max=3600),
     default=None,
     help="Make every reading at least this long (review fixations).",
 )
+@overwrite_option
 def simulate(
     n_images: int,
     readers: int,
@@ -83,14 +86,26 @@ def simulate(
     image_size: int,
     n_findings: int | None,
     min_duration_s: float | None,
+    overwrite: bool,
 ) -> None:
     """Generate synthetic chest X-ray reading sessions with ground truth.
 
     Writes images/<image_id>.png, anatomy/<image_id>.npz, truth/fixations.parquet and the
     recordings in the chosen format under OUTPUT.
     """
+    import shutil
+
     from gazekit.synthetic import simulate_corpus
     from gazekit.synthetic.export import write_sessions
+
+    out = check_output(outdir, overwrite)
+    if overwrite and out.is_dir() and any(out.iterdir()):
+        if not (out / "manifest.json").is_file() and not (out / "truth").is_dir():
+            raise click.BadParameter(
+                f"{out} is not a gazekit dataset; refusing to replace it (choose a new path)",
+                param_hint="-o/--output",
+            )
+        shutil.rmtree(out)  # a partial mix of two simulations would be a wrong dataset
 
     params = {
         "n_images": n_images,

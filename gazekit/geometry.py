@@ -11,6 +11,7 @@ positions near the screen edge get their true, smaller degrees-per-pixel.
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
@@ -19,6 +20,18 @@ import numpy as np
 from gazekit.errors import GeometryError
 
 FRAMES = ("image", "screen")
+#: Fields that are sizes or distances (strictly positive).
+_POSITIVE = frozenset({"screen_w_px", "screen_h_px", "screen_w_mm", "screen_h_mm",
+                       "viewing_distance_mm", "image_w_px", "image_h_px", "image_disp_w_px",
+                       "image_disp_h_px"})  # fmt: skip
+#: Smallest screen side accepted (px): the smallest standard video mode is 320×200, and
+#: no eye tracker calibrates on a display of fewer than ~100 px per side.
+MIN_SCREEN_PX = 100.0
+#: Viewing distances accepted (mm): below ~70 mm (the near point of accommodation of a
+#: child's eye) nothing on a screen can be seen sharply; beyond 20 m a screen subtends
+#: too little for gaze to be mapped onto it. Desktop and radiology set-ups use 500-800 mm.
+MIN_DISTANCE_MM = 50.0
+MAX_DISTANCE_MM = 20_000.0
 
 
 @dataclass(frozen=True)
@@ -45,6 +58,27 @@ class Geometry:
     def __post_init__(self) -> None:
         if self.frame not in FRAMES:
             raise GeometryError(f"frame must be one of {FRAMES}, got {self.frame!r}")
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if f.name == "frame" or v is None:
+                continue
+            if not isinstance(v, numbers.Real) or not math.isfinite(v):
+                raise GeometryError(f"{f.name} must be a finite number, got {v!r}")
+            if f.name in _POSITIVE and v <= 0:
+                raise GeometryError(f"{f.name} must be positive, got {v:g}")
+        for name in ("screen_w_px", "screen_h_px"):
+            v = getattr(self, name)
+            if v is not None and v < MIN_SCREEN_PX:
+                raise GeometryError(
+                    f"{name} = {v:g} px is not a screen (at least {MIN_SCREEN_PX} px per side); "
+                    "pass the display resolution, e.g. --screen-px 1920x1080"
+                )
+        d = self.viewing_distance_mm
+        if d is not None and not MIN_DISTANCE_MM <= d <= MAX_DISTANCE_MM:
+            raise GeometryError(
+                f"viewing_distance_mm = {d:g} mm is impossible (expected "
+                f"{MIN_DISTANCE_MM:g}..{MAX_DISTANCE_MM:g} mm; desktop trackers use 500-800)"
+            )
 
     # ------------------------------------------------------------------ helpers
     def to_dict(self) -> dict[str, Any]:

@@ -153,27 +153,30 @@ def iter_chexmask(
         raise InputError("not a regular file", path=path)
     wanted = None if image_ids is None else set(image_ids)
     try:
-        # Closed on every exit (an error in a row, or a consumer that stops early).
         with pd.read_csv(path, dtype=str, keep_default_na=False, chunksize=16) as chunks:
-            line = 2
-            for df in chunks:
-                missing = [
-                    c for c in ("Height", "Width", *CHEXMASK_COLUMNS) if c not in df.columns
-                ]
-                if missing:
-                    raise InputError(f"CheXmask CSV lacks columns {missing}", path=path)
-                id_col = df.columns[0]
-                for row in df.itertuples(index=False):
-                    i, line = line, line + 1
-                    rec = dict(zip(df.columns, row, strict=True))
-                    image_id = str(rec[id_col])
-                    if wanted is not None and image_id not in wanted:
-                        continue
-                    yield image_id, _chexmask_atlas(rec, image_id, template, path, i)
+            yield from _chexmask_rows(chunks, path, wanted, template)
     except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
         raise InputError(f"cannot read CheXmask CSV: {exc}", path=path) from None
     except pd.errors.EmptyDataError:
         raise InputError("empty CheXmask CSV", path=path) from None
+
+
+def _chexmask_rows(
+    chunks: Any, path: Path, wanted: set[str] | None, template: bool
+) -> Iterator[tuple[str, Atlas]]:
+    line = 2
+    for df in chunks:
+        missing = [c for c in ("Height", "Width", *CHEXMASK_COLUMNS) if c not in df.columns]
+        if missing:
+            raise InputError(f"CheXmask CSV lacks columns {missing}", path=path)
+        id_col = df.columns[0]
+        for row in df.itertuples(index=False):
+            i, line = line, line + 1
+            rec = dict(zip(df.columns, row, strict=True))
+            image_id = str(rec[id_col])
+            if wanted is not None and image_id not in wanted:
+                continue
+            yield image_id, _chexmask_atlas(rec, image_id, template, path, i)
 
 
 def _chexmask_atlas(
@@ -257,9 +260,9 @@ def read_name_table(path: PathLike) -> dict[int, str]:
     """Read a ``{label: name}`` table from JSON (object) or CSV/TSV (``label,name`` rows)."""
     path = Path(path)
     try:
-        text = path.read_text()
-    except OSError as exc:
-        raise InputError(f"cannot read name table: {exc}", path=path) from None
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read name table as UTF-8 text: {exc}", path=path) from None
     if path.suffix.lower() == ".json":
         try:
             return {int(k): str(v) for k, v in json.loads(text).items()}

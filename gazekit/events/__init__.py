@@ -100,7 +100,50 @@ def detector_parameters(method: str, **params: Any) -> dict[str, Any]:
         )
     out = {**SIGNAL_DEFAULTS, **accepted}
     out.update(params)
+    for name, value in params.items():
+        check_parameter(name, value)
     return out
+
+
+#: Longest time parameter accepted (ms). Fixations last up to a few seconds, blinks
+#: under 0.5 s, and smoothing or gap-filling windows are tens of ms (Holmqvist et al.
+#: 2011, *Eye Tracking*, ch. 5); a window of 10 s or more cannot be meant.
+MAX_TIME_PARAM_MS = 10_000.0
+#: Longest Savitzky–Golay window (ms): saccades last 20–100 ms, so a window over 200 ms
+#: smooths every saccade away (Nyström & Holmqvist 2010 use 20 ms).
+MAX_SG_WINDOW_MS = 200.0
+#: Parameters that must be strictly positive (a zero threshold or window is meaningless).
+_STRICTLY_POSITIVE = frozenset({"velocity_threshold", "dispersion", "window_ms", "sg_window_ms",
+                                "pt_start"})  # fmt: skip
+
+
+def check_parameter(name: str, value: Any) -> None:
+    """Refuse an impossible detector/signal parameter value (NaN, inf, negative, absurd).
+
+    Parameters
+    ----------
+    name : str
+        Parameter name (units in the suffix: ``_ms``, ``_deg``).
+    value : Any
+        The value given.
+
+    Raises
+    ------
+    GazekitError
+        NaN or infinite, negative, zero where a positive value is needed, or a time
+        over :data:`MAX_TIME_PARAM_MS` (:data:`MAX_SG_WINDOW_MS` for ``sg_window_ms``).
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        return
+    v = float(value)
+    if not np.isfinite(v):
+        raise GazekitError(f"parameter {name} must be a finite number, got {value!r}")
+    if v < 0 or (v == 0 and name in _STRICTLY_POSITIVE):
+        need = "positive" if name in _STRICTLY_POSITIVE else "zero or more"
+        raise GazekitError(f"parameter {name} must be {need}, got {v:g}")
+    limit = MAX_SG_WINDOW_MS if name == "sg_window_ms" else MAX_TIME_PARAM_MS
+    if name.endswith("_ms") and v > limit:
+        raise GazekitError(f"parameter {name} = {v:g} ms is implausible (at most {limit:g} ms)")
 
 
 def uses_acceleration(detector: Any) -> bool:

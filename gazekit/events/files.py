@@ -64,7 +64,21 @@ def expand_inputs(paths: Sequence[str | os.PathLike[str]]) -> list[Item]:
             items.append(Item(p))
         else:
             raise InputError("input must be a dataset directory or a samples .parquet file", path=p)
-    return items
+    unique: dict[tuple[Path, str | None], Item] = {}
+    for it in items:  # an input given twice is detected once
+        unique.setdefault((it.path.resolve(), it.recording_id), it)
+    seen: dict[str, Path] = {}
+    for it in unique.values():
+        if it.recording_id is None:
+            continue
+        if it.recording_id in seen:
+            raise InputError(
+                f"recording {it.recording_id!r} is also in {seen[it.recording_id]}; "
+                "pass each recording once",
+                path=it.path,
+            )
+        seen[it.recording_id] = it.path
+    return list(unique.values())
 
 
 def _with_geometry(rec: Recording, override: dict[str, Any] | None) -> Recording:

@@ -12,6 +12,7 @@ import csv
 import gzip
 import io
 import os
+import zlib
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -40,11 +41,13 @@ def read_bytes(path: str | os.PathLike[str]) -> bytes:
         Unreadable, truncated gzip, or bytes that are not valid UTF-8 (line named).
     """
     path = Path(path)
+    if not path.is_file():
+        raise InputError("not a regular file (device, pipe, socket or directory)", path=path)
     try:
         raw = path.read_bytes()
         if raw[:2] == b"\x1f\x8b":
-            raw = gzip.decompress(raw)
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+            raw = gunzip_capped(raw, path)
+    except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as exc:
         raise InputError(f"cannot read file ({exc})", path=path) from None
     for bom, enc in _BOMS:
         if raw.startswith(bom):
@@ -58,6 +61,63 @@ def read_bytes(path: str | os.PathLike[str]) -> bytes:
     if not _is_ascii(raw):
         _check_utf8(raw, path)
     return raw
+
+
+#: Largest decompressed/compressed size ratio accepted for a gzipped text input. Eye
+#: tracker text exports compress 5-30× (numbers differ from line to line); gzip can reach
+#: ~1000× only on repeated bytes, i.e. a decompression bomb.
+MAX_GZIP_RATIO = 200
+#: Decompressed size always accepted whatever the ratio (a small, very regular file).
+GZIP_FREE_BYTES = 64 << 20
+
+
+def gunzip_capped(raw: bytes, path: str | os.PathLike[str]) -> bytes:
+    """Decompress gzip ``raw`` in chunks, refusing a decompression bomb before it grows.
+
+    Parameters
+    ----------
+    raw : bytes
+        The gzip file's bytes (several members allowed).
+    path : str or PathLike
+        The file, for the error message.
+
+    Returns
+    -------
+    bytes
+        The decompressed bytes.
+
+    Raises
+    ------
+    InputError
+        The output would exceed ``max(MAX_GZIP_RATIO × len(raw), GZIP_FREE_BYTES)``, or
+        the stream is truncated.
+    """
+    limit = max(MAX_GZIP_RATIO * len(raw), GZIP_FREE_BYTES)
+    out: list[bytes] = []
+    size = 0
+    data = raw
+    while data:
+        d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        chunk_in = data
+        while chunk_in:
+            piece = d.decompress(chunk_in, 1 << 20)
+            size += len(piece)
+            if size > limit:
+                raise InputError(
+                    f"gzip expands more than {limit:,} bytes ({MAX_GZIP_RATIO}× its size): "
+                    "refused as a decompression bomb",
+                    path=path,
+                )
+            out.append(piece)
+            chunk_in = d.unconsumed_tail
+            if d.eof:
+                break
+        if not d.eof:
+            raise InputError("truncated gzip file", path=path)
+        data = d.unused_data  # a concatenated gzip member follows
+        if data and data[:2] != b"\x1f\x8b":
+            break
+    return b"".join(out)
 
 
 def _is_ascii(raw: bytes) -> bool:

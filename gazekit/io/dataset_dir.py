@@ -36,8 +36,59 @@ def concat_tables(frames: list[pd.DataFrame | None], kind: str) -> pd.DataFrame 
     return pd.concat(frames, ignore_index=True)
 
 
+#: Largest gaze coordinate accepted (px). Trackers report gaze off the screen, but
+#: never further than a few screen widths; the largest displays and radiographs are
+#: under 16 000 px. A value beyond ±100 000 px is a corrupt or sentinel value.
+MAX_GAZE_PX = 100_000.0
+
+
+def check_samples(rec: Recording) -> None:
+    """Refuse samples with impossible gaze: infinite or beyond ±:data:`MAX_GAZE_PX`.
+
+    NaN (track loss, blinks) is fine; time is checked by the readers.
+
+    Parameters
+    ----------
+    rec : Recording
+
+    Raises
+    ------
+    InputError
+        Naming the recording, the column, how many samples and the first one.
+    """
+    import numpy as np
+
+    for col in ("x_px", "y_px"):
+        if col not in rec.samples:
+            continue
+        v = rec.samples[col].to_numpy(dtype=np.float64, na_value=np.nan)
+        bad = np.isinf(v) | (np.abs(np.nan_to_num(v)) > MAX_GAZE_PX)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise InputError(
+                f"recording {rec.recording_id!r}: {int(bad.sum())} sample(s) have impossible "
+                f"gaze (first: {v[i]:g} px at row {i}; at most ±{MAX_GAZE_PX:g} px)",
+                path=rec.source_file or None,
+                column=col,
+            )
+
+
 def write_samples_file(rec: Recording, out: Path) -> dict[str, Any]:
-    """Write one recording's samples file; return its ``recordings`` table row."""
+    """Write one recording's samples file; return its ``recordings`` table row.
+
+    Parameters
+    ----------
+    rec : Recording
+        Checked with :func:`check_samples` first.
+    out : Path
+        Dataset directory.
+
+    Returns
+    -------
+    dict
+        The recording's ``recordings`` row.
+    """
+    check_samples(rec)
     name = f"{id_filename(rec.recording_id, 'recording_id')}.parquet"
     write_table(rec.samples, out / "samples" / name, "samples", rec.provenance())
     return rec.metadata()

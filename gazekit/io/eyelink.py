@@ -21,6 +21,7 @@ gaze is the mean of the valid eyes, and per-eye columns are kept.
 from __future__ import annotations
 
 import logging
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,10 @@ from gazekit.io.parquet import atomic_open
 from gazekit.recording import Recording
 
 log = logging.getLogger(__name__)
+
+#: Highest sampling rate accepted (Hz): EyeLink 1000 Plus / Portable Duo record at most
+#: 2000 Hz; 10 kHz leaves room for any tracker and refuses corrupt RATE fields.
+MAX_RATE_HZ = 10_000.0
 
 _EVENT_KINDS = {"EFIX": "fixation", "ESACC": "saccade", "EBLINK": "blink"}
 _TRIAL_VARS = (
@@ -145,6 +150,13 @@ def _header(others: list[tuple[int, str]], path: Path) -> dict[str, Any]:
                 h["imgload"] = (anchor.upper(), x, y, w, hh)
             elif body[:2] == ["!V", "TRIAL_VAR"] and len(body) >= 4 and body[2] in _TRIAL_VARS:
                 h.setdefault("vars", {})[body[2]] = " ".join(body[3:])
+    rate = h["rate"]
+    if rate is not None and not (math.isfinite(rate) and 1.0 <= rate <= MAX_RATE_HZ):
+        raise InputError(
+            f"sampling rate {rate:g} Hz is impossible (EyeLink records at 250-2000 Hz; "
+            f"at most {MAX_RATE_HZ:g} accepted)",
+            path=path,
+        )
     if not h["eyes"] or h["rate"] is None:
         raise InputError(
             "no SAMPLES or RECCFG line: sampling rate and recorded eyes unknown", path=path

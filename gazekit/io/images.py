@@ -9,6 +9,7 @@ pixels or files that are not regular files, so a hostile image costs nothing.
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -45,8 +46,10 @@ def image_size(path: str | os.PathLike[str]) -> tuple[int, int]:
     if not p.is_file():
         raise InputError("not a regular file (expected an image)", path=p)
     try:
-        with Image.open(p) as im:
-            return int(im.size[0]), int(im.size[1])
+        with warnings.catch_warnings():  # the size is checked by the caller, not by Pillow
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(p) as im:
+                return int(im.size[0]), int(im.size[1])
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
         raise InputError(f"not a readable image ({exc.__class__.__name__})", path=p) from None
     except Image.DecompressionBombError:

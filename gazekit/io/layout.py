@@ -38,8 +38,8 @@ LOCK_NAME = "_lock"
 CACHE_NAME = "_cache"
 _CHUNK = 1 << 20
 #: Longest encoded file-name stem accepted; 255 bytes is the name limit of ext4, XFS,
-#: APFS and NTFS, less room for a suffix such as ``.parquet.tmp``.
-MAX_NAME_BYTES = 200
+#: APFS and NTFS, less room for a suffix and a temporary name (``.<name>.parquet.XXXXXXXX.tmp``).
+MAX_NAME_BYTES = 220
 
 
 def id_filename(value: object, what: str = "identifier") -> str:
@@ -72,7 +72,10 @@ def id_filename(value: object, what: str = "identifier") -> str:
     text = str(value)
     if not text:
         raise InputError(f"empty {what}: every recording needs a non-empty id")
-    name = quote(text, safe="")
+    try:
+        name = quote(text, safe="")
+    except UnicodeEncodeError:
+        raise InputError(f"{what} {text!r} is not valid Unicode text") from None
     # pyarrow and Dask skip files and directories whose names start with "." or "_".
     if name[:1] in (".", "_"):
         name = f"%{ord(name[0]):02X}{name[1:]}"

@@ -257,13 +257,16 @@ def read_checkpoint(
         Unreadable, not a gazekit checkpoint, unsupported format version, or another task.
     """
     import pickle
+    import warnings
     import zipfile
 
     p = Path(path)
     if not p.is_file():
         raise InputError("checkpoint is not a regular file", path=p)
     try:
-        ck = torch.load(p, map_location=device, weights_only=True)
+        with warnings.catch_warnings():  # e.g. "Detected pickle protocol 4": refused below
+            warnings.simplefilter("ignore", UserWarning)
+            ck = torch.load(p, map_location=device, weights_only=True)
     except pickle.UnpicklingError:
         raise InputError(
             "not a gazekit checkpoint (holds objects other than tensors and plain data; "
