@@ -182,6 +182,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--skip-scaling", action="store_true", help="skip the 1-vs-N worker runs")
     ap.add_argument("--skip-dask", action="store_true", help="skip the LocalCluster run")
+    ap.add_argument("--skip-sync", action="store_true", help="skip the in-process and no-op runs")
     ap.add_argument("--stages", default=None, help="comma-separated stages (default chain)")
     ap.add_argument("--workdir", default=None, help="keep corpus and datasets here")
     ap.add_argument("--json", default=None, help="write the results as JSON here")
@@ -230,39 +231,41 @@ def main(argv: list[str] | None = None) -> None:
         assert s.recordings_failed == 0, s.failures[:3]
         return s, wall, out
 
-    # 1. in-process run: per-stage throughput and orchestration overhead
-    s, wall, out = run("sync")
-    inside = sum(s.stage_seconds.values())
-    overhead_ms = 1000.0 * (wall - inside) / n_rec
-    print(f"\nin-process: {wall:.2f} s wall, {n_rec / wall:.1f} recordings/s ({_load()})")
-    per_stage = {}
-    for stage, sec in s.stage_seconds.items():
-        per_stage[stage] = {
-            "seconds": sec,
-            "recordings_per_s": s.stage_recordings[stage] / sec if sec else None,
-            "samples_per_s": s.stage_samples[stage] / sec if sec else None,
-        }
-        print(
-            f"  {stage:<12} {s.stage_recordings[stage] / sec:9.1f} recordings/s "
-            f"{s.stage_samples[stage] / sec:14,.0f} samples/s"
-        )
-    ok = overhead_ms < 5
-    print(f"orchestration overhead: {overhead_ms:.2f} ms/recording (target < 5: {_met(ok)})")
-    results.update(sync_wall_s=wall, per_stage=per_stage, overhead_ms_per_recording=overhead_ms)
-    _save(args.json, results)
+    wall = noop = float("nan")
+    if not args.skip_sync:
+        # 1. in-process run: per-stage throughput and orchestration overhead
+        s, wall, out = run("sync")
+        inside = sum(s.stage_seconds.values())
+        overhead_ms = 1000.0 * (wall - inside) / n_rec
+        print(f"\nin-process: {wall:.2f} s wall, {n_rec / wall:.1f} recordings/s ({_load()})")
+        per_stage = {}
+        for stage, sec in s.stage_seconds.items():
+            per_stage[stage] = {
+                "seconds": sec,
+                "recordings_per_s": s.stage_recordings[stage] / sec if sec else None,
+                "samples_per_s": s.stage_samples[stage] / sec if sec else None,
+            }
+            print(
+                f"  {stage:<12} {s.stage_recordings[stage] / sec:9.1f} recordings/s "
+                f"{s.stage_samples[stage] / sec:14,.0f} samples/s"
+            )
+        ok = overhead_ms < 5
+        print(f"orchestration overhead: {overhead_ms:.2f} ms/recording (target < 5: {_met(ok)})")
+        results.update(sync_wall_s=wall, per_stage=per_stage, overhead_ms_per_recording=overhead_ms)
+        _save(args.json, results)
 
-    # 2. no-op re-run
-    t = time.perf_counter()
-    again = run_pipeline(sources, out, stages=stages, progress=False)
-    noop = time.perf_counter() - t
-    assert again.units_run == 0
-    scaled = noop * 10_000 / n_rec
-    print(
-        f"no-op re-run: {noop:.2f} s for {n_rec} recordings "
-        f"(~{scaled:.2f} s per 10,000; target < 5: {_met(scaled < 5)})"
-    )
-    results.update(noop_rerun_s=noop, noop_rerun_s_per_10k=scaled)
-    _save(args.json, results)
+        # 2. no-op re-run
+        t = time.perf_counter()
+        again = run_pipeline(sources, out, stages=stages, progress=False)
+        noop = time.perf_counter() - t
+        assert again.units_run == 0
+        scaled = noop * 10_000 / n_rec
+        print(
+            f"no-op re-run: {noop:.2f} s for {n_rec} recordings "
+            f"(~{scaled:.2f} s per 10,000; target < 5: {_met(scaled < 5)})"
+        )
+        results.update(noop_rerun_s=noop, noop_rerun_s_per_10k=scaled)
+        _save(args.json, results)
 
     # 3. 1 vs N worker processes, and a LocalCluster
     walls: dict[str, float] = {}
