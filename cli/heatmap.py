@@ -305,7 +305,13 @@ def _figures(heat, image, atlas, st, rid: str, stem: Path) -> None:  # type: ign
     default=None,
     help="Write the atlas .npz (a directory for CheXmask CSVs).",
 )
-def anatomy(source, fmt, names_table, shape, out) -> None:  # type: ignore[no-untyped-def]
+@click.option(
+    "--mapped",
+    is_flag=True,
+    help="Write the memory-mappable form (<image_id>.codes.npy + .codes.json: uncompressed "
+    "code map, shared by pipeline workers) instead of .npz.",
+)
+def anatomy(source, fmt, names_table, shape, out, mapped) -> None:  # type: ignore[no-untyped-def]
     """Inspect an atlas (region, parent, area) or convert SOURCE to the atlas .npz format.
 
     SOURCE: atlas .npz, CheXmask CSV, label map (.png/.npy, with --names), Chest ImaGenome
@@ -322,6 +328,8 @@ def anatomy(source, fmt, names_table, shape, out) -> None:  # type: ignore[no-un
             ".png": "labelmap",
             ".npy": "labelmap",
         }.get(src.suffix.lower(), "npz")
+        if src.name.endswith(".codes.npy"):  # the mapped atlas form
+            fmt = "npz"
     grid = None
     if shape is not None:
         w, h = parse_pair(shape, "--shape")  # type: ignore[misc]
@@ -339,7 +347,8 @@ def anatomy(source, fmt, names_table, shape, out) -> None:  # type: ignore[no-un
             raise click.UsageError("a template needs --shape")
         atlases = {src.stem: an.template_from_box(an.read_chest_box(src), grid)}
     else:
-        atlases = {src.stem: an.Atlas.load(src)}
+        loaded = an.Atlas.load(src)
+        atlases = {loaded.image_id or src.stem: loaded}
     items = iter(atlases.items() if isinstance(atlases, dict) else atlases)
     head = list(itertools.islice(items, 2))  # a one-atlas CSV may go to a single .npz
     single = len(head) < 2
@@ -355,5 +364,9 @@ def anatomy(source, fmt, names_table, shape, out) -> None:  # type: ignore[no-un
                 if not single or Path(out).suffix != ".npz"
                 else Path(out)
             )
-            atlas.save(dest)
+            if mapped:
+                dest = dest.with_name(dest.name[: -len(".npz")] + ".codes.npy")
+                atlas.save_mapped(dest)
+            else:
+                atlas.save(dest)
             click.echo(f"  → {dest}")

@@ -289,3 +289,73 @@ def test_mapped_atlas_gives_the_same_region_statistics_as_the_npz(tmp_path):
         mapped.region_of(fix["x_px"], fix["y_px"]).tolist()
         == atlas.region_of(fix["x_px"], fix["y_px"]).tolist()
     )
+
+
+def test_atlases_mapped_once_by_gazekit_anatomy_give_the_same_region_stats(corpora, tmp_path):
+    from cli.main import cli
+
+    src = _copy(corpora / "asc", tmp_path / "asc")
+    mapped = tmp_path / "mapped"
+    for npz in sorted((src / "anatomy").glob("*.npz")):
+        res = CliRunner().invoke(cli, ["anatomy", str(npz), "--mapped", "-o", str(mapped)])
+        assert res.exit_code == 0, res.output
+    assert len(list(mapped.glob("*.codes.npy"))) == 2
+    run_pipeline([src], tmp_path / "npz", stages=["anatomy"])
+    s = run_pipeline(
+        [src], tmp_path / "map", stages=["anatomy"], params={"anatomy": {"atlas_dir": str(mapped)}}
+    )
+    assert s.recordings_done == 4 and not s.empty
+    assert not (tmp_path / "map" / "_cache" / "atlas").exists()  # used as they are
+    assert list((tmp_path / "npz" / "_cache" / "atlas").glob("*.codes.npy"))  # mapped once
+    pd.testing.assert_frame_equal(
+        tables(tmp_path / "map", "region_stats"), tables(tmp_path / "npz", "region_stats")
+    )
+
+
+def test_a_dask_worker_dying_on_a_recording_is_reported_and_retried_by_the_next_run(
+    tmp_path, monkeypatch
+):
+    distributed = pytest.importorskip("distributed")
+    import dask
+    from test_pipeline import die_on_rec01
+
+    src = toy_corpus(tmp_path, n=3)
+    ds = tmp_path / "ds"
+    stage = Stage("detect", die_on_rec01, {"events": "events"})
+    with (
+        dask.config.set({"distributed.scheduler.allowed-failures": 0}),
+        distributed.LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0"
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        s = run_pipeline([src], ds, stages=[stage], client=client, max_in_flight=1)
+    assert (s.recordings_done, s.recordings_failed, s.transient) == (2, 1, 1), s.format()
+    assert "KilledWorker" in s.failures[0]["error"]
+    monkeypatch.setenv("GAZEKIT_TEST_NO_DIE", "1")
+    s = run_pipeline([src], ds, stages=[stage])  # not cached: retried without --retry-failed
+    assert (s.recordings_done, s.recordings_failed, s.recordings_skipped) == (1, 0, 2)
+
+
+def test_egd_readings_read_from_their_byte_ranges_equal_the_whole_folder_reader(corpora, tmp_path):
+    import gzip
+
+    from gazekit.dataset import open_dataset
+    from gazekit.io.egd import read_egd
+
+    src = _copy(corpora / "egd", tmp_path / "egd")
+    r1, r2 = src / "R1", src / "R2"
+    raw = (r1 / "eye_gaze.csv").read_bytes()
+    (r1 / "eye_gaze.csv").unlink()
+    (r1 / "eye_gaze.csv.gz").write_bytes(gzip.compress(raw))  # gzipped
+    (r2 / "eye_gaze.csv").write_bytes(b"\xef\xbb\xbf" + (r2 / "eye_gaze.csv").read_bytes())  # BOM
+    s = run_pipeline([r1, r2], tmp_path / "ds", stages=[])
+    assert (s.units, s.recordings_done) == (4, 4)
+    key = ["recording_id", "t_ms"]
+    got = open_dataset(tmp_path / "ds").samples().sort_values(key).reset_index(drop=True)
+    want = pd.concat(
+        [r.samples.assign(recording_id=r.recording_id) for f in (r1, r2) for r in read_egd(f)]
+    )
+    want = want.sort_values(key).reset_index(drop=True)
+    cols = ["t_ms", "x_px", "y_px", "pupil"]
+    pd.testing.assert_frame_equal(got[cols].astype(float), want[cols].astype(float))

@@ -99,7 +99,7 @@ def egd_index(folder: Path, cache_dir: Path | None) -> list[tuple[str, list[list
     """(member, byte ranges) of every (session, image) of an EGD folder's ``eye_gaze.csv``.
 
     Each range is ``[start byte, stop byte, first file line]`` of a run of consecutive
-    rows. A gzipped file gives members without ranges (a worker then reads the file).
+    rows (of the decompressed text for ``eye_gaze.csv.gz``).
     Cached as JSON under ``cache_dir`` keyed by the file's path, size and mtime.
     """
     gaze = _egd_gaze(folder)
@@ -121,12 +121,10 @@ def egd_index(folder: Path, cache_dir: Path | None) -> list[tuple[str, list[list
 
 def _build_egd_index(gaze: Path) -> list[tuple[str, list[list[int]]]]:
     raw = gaze.read_bytes()
-    if raw[:2] == b"\x1f\x8b":  # gzip: no byte ranges into the file
+    if _transcoded(raw[:4]):  # ranges into the decompressed / UTF-8 text
         from gazekit.io._csv import read_bytes
 
         raw = read_bytes(gaze)
-        keys, _ = _row_keys(raw)
-        return [(k, []) for k in dict.fromkeys(keys)]
     keys, starts = _row_keys(raw)
     if starts is None:
         return [(k, []) for k in dict.fromkeys(keys)]
@@ -199,15 +197,40 @@ def _fixation_rows(folder: Path, session: str, dicom: str) -> pd.DataFrame | Non
     return fix[sel]
 
 
+def _transcoded(head: bytes) -> bool:
+    """Whether a file must be decoded before its bytes are CSV text (gzip, UTF-16)."""
+    return head[:2] in (b"\x1f\x8b", b"\xff\xfe", b"\xfe\xff")
+
+
+@lru_cache(maxsize=1)
+def _decompressed(path: str, sig: str) -> bytes:
+    """A gzipped ``eye_gaze.csv.gz`` as text, decompressed once per worker process."""
+    del sig  # cache key only
+    from gazekit.io._csv import read_bytes
+
+    return read_bytes(path)
+
+
 def _egd_rows(unit: Any) -> tuple[bytes, np.ndarray] | None:
-    """Header line + the unit's rows of ``eye_gaze.csv``, and their file lines."""
+    """Header line + the unit's rows of ``eye_gaze.csv``, and their file lines.
+
+    Reads only those byte ranges of a plain file; a gzipped file is decompressed once
+    per worker process (not once per reading) and sliced.
+    """
     if not unit.ranges:
         return None
     gaze = _egd_gaze(Path(unit.path))
     parts: list[bytes] = []
     lines: list[np.ndarray] = []
-    with open(gaze, "rb") as fh:
-        parts.append(fh.readline())
+    with open(gaze, "rb") as probe:
+        transcoded = _transcoded(probe.read(4))
+    if transcoded:
+        st = gaze.stat()
+        fh: Any = io.BytesIO(_decompressed(str(gaze), f"{st.st_size}:{st.st_mtime_ns}"))
+    else:
+        fh = open(gaze, "rb")
+    with fh:
+        parts.append(fh.readline().removeprefix(b"\xef\xbb\xbf"))
         for start, stop, first in unit.ranges:
             fh.seek(start)
             chunk = fh.read(stop - start)

@@ -95,6 +95,7 @@ class Manifest:
         if not create and not self.path.exists():
             raise InputError("not a gazekit pipeline dataset (no manifest)", path=self.path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._hashes: dict[int, tuple[Plan, dict[str, str]]] = {}
         self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
@@ -188,12 +189,7 @@ class Manifest:
                     now,
                 ),
             )
-            hashes = {name: plan.param_hash(name) for name in plan.names}
-            for name, h in hashes.items():
-                self._db.execute(
-                    "INSERT OR IGNORE INTO params VALUES (?,?,?)",
-                    (h, name, json.dumps(plan.params.get(name, {}), sort_keys=True, default=str)),
-                )
+            hashes = self._param_hashes(plan)
             for rec in result.records:
                 if rec.transient:  # not cached: the next run retries it
                     continue
@@ -228,6 +224,20 @@ class Manifest:
                     ),
                 )
         return stale
+
+    def _param_hashes(self, plan: Plan) -> dict[str, str]:
+        """Parameter hash of every stage, stored once per plan (inside a transaction)."""
+        cached = self._hashes.get(id(plan))
+        if cached is not None and cached[0] is plan:
+            return cached[1]
+        hashes = {name: plan.param_hash(name) for name in plan.names}
+        for name, h in hashes.items():
+            self._db.execute(
+                "INSERT OR IGNORE INTO params VALUES (?,?,?)",
+                (h, name, json.dumps(plan.params.get(name, {}), sort_keys=True, default=str)),
+            )
+        self._hashes[id(plan)] = (plan, hashes)
+        return hashes
 
     def invalidate(self, tasks: Sequence[Any]) -> None:
         """Mark the outputs ``tasks`` will rewrite as not up to date, in one transaction.

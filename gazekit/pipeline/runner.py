@@ -386,7 +386,7 @@ def _execute(
         if backend.dashboard:
             bar.write(f"Dask dashboard: {backend.dashboard}")
     elif backend.dashboard:
-        log.warning("Dask dashboard: %s", backend.dashboard)
+        log.info("Dask dashboard: %s", backend.dashboard)
     seconds: Counter[str] = Counter()
     done: Counter[str] = Counter()
     samples: Counter[str] = Counter()

@@ -213,7 +213,14 @@ def signature(unit: Unit) -> str:
     side = [_file_sig(str(p)) for p in geometry_sidecars(unit)]
     if not unit.shared and not side:
         return own
-    return layout.digest(own, [_file_sig(p) for p in unit.shared], side)
+    return layout.digest(own, [_memo_file_sig(p) for p in unit.shared], side)
+
+
+def _memo_file_sig(path: str) -> str:
+    key = f"file:{path}"
+    if key not in _signature_memo:
+        _signature_memo[key] = _file_sig(path)
+    return _signature_memo[key]
 
 
 def _file_sig(path: str) -> str:
