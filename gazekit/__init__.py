@@ -27,6 +27,7 @@ _SUBMODULES = {
     "models",
     "pipeline",
     "plotting",
+    "rate",
     "recording",
     "registry",
     "schemas",

@@ -424,9 +424,9 @@ class Dataset:
     def manifest(self) -> pd.DataFrame:
         """Per-recording per-stage status of a pipeline dataset (``manifest.json`` rows if flat)."""
         if self.layout == "partitioned":
-            from gazekit.pipeline.manifest import read_manifest
+            from gazekit.io.layout import read_manifest_frame
 
-            return read_manifest(self.path)
+            return read_manifest_frame(self.path)
         import json
 
         path = self.path / "manifest.json"

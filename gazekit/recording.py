@@ -117,7 +117,7 @@ class Recording:
         ``measured_rate_hz`` (the rate the timestamps show, beside the
         ``sampling_rate_hz`` used), so a reader can see what the rate choice rested on.
         """
-        from gazekit.io.base import measured_rate_hz
+        from gazekit.rate import measured_rate_hz
 
         t = self.samples["t_ms"].to_numpy() if len(self.samples) else np.zeros(0)
         return {

@@ -9,7 +9,7 @@ import pytest
 
 from gazekit import events, io
 from gazekit.errors import GazekitWarning
-from gazekit.io.base import checked_rate, measured_rate_hz
+from gazekit.rate import checked_rate, measured_rate_hz
 from gazekit.synthetic import simulate_session
 
 

@@ -59,8 +59,14 @@ def step_model(ctx: Any) -> str:
     ctx.results["model_intents"] = lines
     h, w = corpus.image_shape[held.image_id]
     image = torch.as_tensor(corpus.images[held.image_id])[None, None]
+    from gazekit.models.data import region_lookup
+
     (smp,) = sm.sample(
-        image, n_samples=1, max_len=2 * len(held), generator=torch.Generator().manual_seed(ctx.seed)
+        image,
+        n_samples=1,
+        max_len=2 * len(held),
+        generator=torch.Generator().manual_seed(ctx.seed),
+        region_of=region_lookup(corpus, held.image_id),  # atlas regions, as in training
     )
     session = next(s for s in ctx.sessions if s.image_id == held.image_id)
     real = pd.DataFrame(

@@ -50,7 +50,7 @@ from gazekit.events import _kernels
 from gazekit.events.base import Signal
 from gazekit.events.params import SignalParams
 from gazekit.geometry import Geometry, scaled_degrees
-from gazekit.io.base import checked_rate
+from gazekit.rate import checked_rate
 from gazekit.recording import Recording
 
 log = logging.getLogger(__name__)

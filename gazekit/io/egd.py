@@ -61,10 +61,10 @@ from gazekit.io.base import (
     events_table,
     head_text,
     mean_of_eyes,
-    measured_rate_hz,
 )
 from gazekit.io.layout import safe_child
 from gazekit.io.parquet import atomic_open
+from gazekit.rate import measured_rate_hz
 from gazekit.recording import Recording
 
 log = logging.getLogger(__name__)

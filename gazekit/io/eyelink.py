@@ -38,13 +38,13 @@ from gazekit.io._csv import check_time, read_bytes
 from gazekit.io.base import (
     READERS,
     WRITERS,
-    checked_rate,
     events_table,
     head_text,
     mean_of_eyes,
 )
 from gazekit.io.layout import safe_child
 from gazekit.io.parquet import atomic_open
+from gazekit.rate import checked_rate
 from gazekit.recording import Recording
 
 log = logging.getLogger(__name__)

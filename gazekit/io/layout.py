@@ -33,6 +33,14 @@ from gazekit.errors import InputError
 PARTITION_KEYS = ("corpus", "reader")
 NULL_PARTITION = "unknown"
 MANIFEST_NAME = "_manifest.sqlite"
+#: The manifest as one row per recording per stage (the ``stages`` table joined with the
+#: parameters and input units); the pipeline's ``Manifest.frame`` runs the same query.
+MANIFEST_QUERY = (
+    "SELECT s.recording_id, s.stage, s.status, s.error, s.unit, u.content AS input_hash,"
+    " s.key, s.param_hash, p.params, s.outputs, s.rows, s.seconds, s.n_samples, s.updated"
+    " FROM stages s LEFT JOIN params p USING (param_hash)"
+    " LEFT JOIN units u USING (unit) ORDER BY s.recording_id, s.rowid"
+)
 LOCK_NAME = "_lock"
 #: Per-dataset cache directory (sorted shared tables, corpus indexes, mapped atlases).
 CACHE_NAME = "_cache"
@@ -239,3 +247,40 @@ def content_hash(path: str | os.PathLike[str]) -> str:
             while chunk := fh.read(_CHUNK):
                 h.update(chunk)
     return h.hexdigest()
+
+
+def read_manifest_frame(root: str | os.PathLike[str]) -> Any:
+    """A pipeline dataset's manifest, read-only: one row per recording per stage.
+
+    Reading a dataset never imports the pipeline runner: this opens the SQLite file
+    read-only and runs :data:`MANIFEST_QUERY`.
+
+    Parameters
+    ----------
+    root : path-like
+        The dataset directory.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``recording_id``, ``stage``, ``status``, ``error``, ``unit``,
+        ``input_hash``, ``key``, ``param_hash``, ``params``, ``outputs``, ``rows``,
+        ``seconds``, ``n_samples``, ``updated``.
+
+    Raises
+    ------
+    InputError
+        No manifest, or a file that is not a readable gazekit manifest.
+    """
+    import sqlite3
+
+    import pandas as pd
+
+    path = Path(root) / MANIFEST_NAME
+    if not path.is_file():
+        raise InputError("not a gazekit pipeline dataset (no manifest)", path=path)
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+            return pd.read_sql_query(MANIFEST_QUERY, db)
+    except (sqlite3.Error, pd.errors.DatabaseError) as exc:
+        raise InputError(f"unreadable manifest: {exc}", path=path) from None

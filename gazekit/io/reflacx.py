@@ -55,7 +55,8 @@ from gazekit import schemas
 from gazekit.errors import InputError
 from gazekit.geometry import Geometry, distance_for_px_per_deg, is_time_varying
 from gazekit.io._csv import check_time, read_delimited
-from gazekit.io.base import READERS, WRITERS, checked_rate, events_table
+from gazekit.io.base import READERS, WRITERS, events_table
+from gazekit.rate import checked_rate
 from gazekit.recording import Recording
 from gazekit.vocab import REFLACX_PHASE1_LABELS
 

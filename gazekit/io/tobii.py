@@ -24,7 +24,8 @@ import pandas as pd
 from gazekit.errors import InputError
 from gazekit.geometry import Geometry
 from gazekit.io._csv import check_time, read_bytes, read_delimited
-from gazekit.io.base import READERS, checked_rate, events_table, head_text, mean_of_eyes
+from gazekit.io.base import READERS, events_table, head_text, mean_of_eyes
+from gazekit.rate import checked_rate
 from gazekit.recording import Recording
 
 _TOBII = {

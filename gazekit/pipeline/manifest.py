@@ -32,7 +32,7 @@ from typing import Any
 import pandas as pd
 
 from gazekit.errors import InputError
-from gazekit.io.layout import MANIFEST_NAME
+from gazekit.io.layout import MANIFEST_NAME, MANIFEST_QUERY
 from gazekit.pipeline.stages import Plan
 from gazekit.pipeline.worker import UnitResult
 
@@ -138,14 +138,7 @@ class Manifest:
 
     def frame(self) -> pd.DataFrame:
         """The ``stages`` table joined with parameters, one row per recording per stage."""
-        df = pd.read_sql_query(
-            "SELECT s.recording_id, s.stage, s.status, s.error, s.unit, u.content AS input_hash,"
-            " s.key, s.param_hash, p.params, s.outputs, s.rows, s.seconds, s.n_samples, s.updated"
-            " FROM stages s LEFT JOIN params p USING (param_hash)"
-            " LEFT JOIN units u USING (unit) ORDER BY s.recording_id, s.rowid",
-            self._db,
-        )
-        return df
+        return pd.read_sql_query(MANIFEST_QUERY, self._db)
 
     def units_frame(self) -> pd.DataFrame:
         """The ``units`` table as a DataFrame."""
