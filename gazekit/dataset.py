@@ -332,12 +332,43 @@ class Dataset:
     def fixations(
         self,
         filter: Filter = None,
-        source: str | None = None,
+        source: str = "auto",
         method: str | None = None,
-        lazy: bool = False,
-    ) -> Any:
-        """Fixation events (see :meth:`events`); ``source="detected"`` for gazekit's own."""
-        return self.events(filter, source=source, method=method, event="fixation", lazy=lazy)
+        eye: str | None = None,
+    ) -> pd.DataFrame:
+        """Fixations of exactly one source, method and eye (the rule every stage uses).
+
+        Parameters
+        ----------
+        filter : dict, list of (column, op, value) or pyarrow Expression, optional
+            Row filter (see :meth:`table`).
+        source : {"auto", "detected", "tracker"}
+            ``auto``: gazekit's detected fixations when the dataset has any, else the
+            tracker's (:func:`gazekit.io.selection.select_events`).
+        method : str, optional
+            Detector or tracker name; needed when the source holds several.
+        eye : str, optional
+            ``left``, ``right`` or ``both``; needed when several are present.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``events`` rows with ``event == "fixation"`` (onsets and durations in ms,
+            positions in the dataset's px frame); ``df.attrs["selection"]`` says which
+            source, method and eye they are.
+
+        Raises
+        ------
+        gazekit.InputError
+            An ambiguous choice (several methods or eyes and none given), or a requested
+            source/method/eye that is absent.
+        """
+        from gazekit.io.selection import select_events
+
+        rows = self.events(filter, event="fixation")
+        rows, sel = select_events(rows, source, method, eye)
+        rows.attrs["selection"] = sel.to_dict()
+        return rows
 
     def recordings(self, filter: Filter = None, lazy: bool = False) -> Any:
         """The recordings table (one row per recording).

@@ -45,6 +45,12 @@ def test_fixations_filter_on_partition_columns_prunes_readers(both):
     assert not det.empty
 
 
+def test_fixations_are_one_source_and_say_which(both):
+    _, part = both
+    fix = part.fixations()  # auto: the detected ones when there are any
+    assert set(fix["source"]) == {"detected"} and fix.attrs["selection"]["source"] == "detected"
+
+
 def test_flat_and_partitioned_datasets_give_the_same_tracker_fixations(both):
     flat, part = both
     want = _sorted(flat.fixations(source="tracker"))
@@ -71,8 +77,8 @@ def test_lazy_dask_frame_matches_eager_one_partition_per_recording(both):
     pd.testing.assert_frame_equal(
         got, eager.sort_values(["recording_id", "t_ms"]).reset_index(drop=True), check_dtype=False
     )
-    fix = part.fixations(lazy=True, filter={"corpus": "toy"}).compute()
-    assert len(fix) == len(part.fixations())
+    fix = part.events(event="fixation", lazy=True, filter={"corpus": "toy"}).compute()
+    assert len(fix) == len(part.events(event="fixation"))
 
 
 def test_manifest_and_recordings_are_exposed(both):
