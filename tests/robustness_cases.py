@@ -379,7 +379,7 @@ def cases() -> list[Case]:
            "--no-progress", **pp, known="sqlite3 DatabaseError without the manifest's path"),
         _c("pipeline_unwritable_output", "pipeline", "{asc}", "-o", "{unwritable}", "--no-progress", **pp),
         _c("pipeline_unrelated_nonempty_output", "pipeline", "{asc}", "-o", "{root}/good",
-           "--no-progress", **pp, known="pipeline -o accepts any non-empty directory"),
+           "--no-progress", **pp),
     ]
     # ---------------------------------------------------------------- demo
     c += [

@@ -135,11 +135,10 @@ class DaskBackend(Backend):
         except ImportError:  # pragma: no cover - distributed is a dependency
             raise GazekitError("the dask scheduler needs the 'distributed' package") from None
         self._own: list[Any] = []
-        # Dask logs every worker start, stop and closed connection at INFO; show them
-        # only when gazekit's own logging is verbose (``gazekit -v``).
-        self._dask_logger = logging.getLogger("distributed")
-        self._dask_level = self._dask_logger.level
-        self._dask_logger.setLevel(_dask_log_level())
+        # Dask logs every worker start, stop and closed connection at INFO, some of it
+        # after the cluster is closed; show them only when gazekit's own logging is
+        # verbose (``gazekit -v``).
+        logging.getLogger("distributed").setLevel(_dask_log_level())
         if client is None:
             if address:
                 client = Client(address.replace("dask://", "tcp://", 1))
@@ -202,7 +201,6 @@ class DaskBackend(Backend):
         for obj in self._own:
             with contextlib.suppress(Exception):
                 obj.close()
-        self._dask_logger.setLevel(self._dask_level)
 
 
 def _dask_log_level() -> int:
