@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from gazekit.geometry import Geometry
@@ -57,3 +59,24 @@ def override_geometry(
     return Geometry.from_dict(
         {**geom.to_dict(), **geometry_kwargs(screen_px, screen_mm, distance_mm)}
     )
+
+
+def progress_option(f):  # type: ignore[no-untyped-def]
+    """Add ``--progress/--no-progress`` (default: a bar only when stderr is a terminal)."""
+    return click.option(
+        "--progress/--no-progress",
+        default=None,
+        help="Progress bar on stderr (default: only when stderr is a terminal).",
+    )(f)
+
+
+def show_progress(progress: bool | None) -> bool:
+    """Whether to draw a progress bar: as asked, else when stderr is a terminal."""
+    return sys.stderr.isatty() if progress is None else progress
+
+
+def progress_bar(items, total: int, desc: str, unit: str, enabled: bool | None):  # type: ignore[no-untyped-def]
+    """``items`` wrapped in a tqdm bar on stderr when :func:`show_progress` says so."""
+    from tqdm import tqdm
+
+    return tqdm(items, total=total, desc=desc, unit=unit, disable=not show_progress(enabled))
