@@ -101,8 +101,8 @@ def golden(tmp_path_factory):
             res = convert([root / fmt], ds, fmt=fmt, **options.get(fmt, {}))
         assert res.ok, res.failures
         _run("events", ds, "-o", ds, "--method", "ivt", "--degree-free",
-             "--velocity-threshold", VT_PX_S, "--no-progress")  # fmt: skip
-        _run("heatmap", ds / "events.parquet", "--sigma", 8, "--sigma-unit", "px",
+             "--velocity-threshold-deg-s", VT_PX_S, "--no-progress")  # fmt: skip
+        _run("heatmap", ds / "events.parquet", "--sigma-px", 8,
              "--no-figures", "-o", ds / "heat")  # fmt: skip
         _run("intent", ds, "--regime", "radexplore", "--margin-px", 0)
         out[fmt] = ds
