@@ -68,7 +68,7 @@ def train(task: str, data: str, config: str, out: str, device: str, regime: str 
     \b
     Examples:
       gazekit train intent --data data/ --config tiny -o runs/intent
-      torchrun --nproc-per-node 4 -m gazekit.cli train scanpath --data data/ -o runs/sp
+      torchrun --nproc_per_node 4 -m gazekit.cli train scanpath --data data/ -o runs/sp
     """
     from gazekit.models.train import TrainConfig, config_path
     from gazekit.models.train import train as run
