@@ -235,7 +235,7 @@ def test_pipeline_reproduces_the_cli_numbers(golden, tmp_path):
         ds = golden["ds"][fmt]
         out = tmp_path / f"pipe_{fmt}"
         _run("pipeline", ds, "-o", out, "-p", "events.degree_free=true",
-             "-p", f"events.velocity_threshold={VT_PX_S}", "-p", "anatomy.coverage_unit=px",
+             "-p", f"events.velocity_threshold_deg_s={VT_PX_S}", "-p", "anatomy.coverage_unit=px",
              "--no-progress")  # fmt: skip
         from gazekit.dataset import open_dataset
 
