@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 from pathlib import Path
 
 import click
@@ -127,3 +128,51 @@ def override_geometry(
     return Geometry.from_dict(
         {**geom.to_dict(), **geometry_kwargs(screen_px, screen_mm, distance_mm)}
     )
+
+
+def progress_option(f):  # type: ignore[no-untyped-def]
+    """Add ``--progress/--no-progress`` (default: a bar only when stderr is a terminal)."""
+    return click.option(
+        "--progress/--no-progress",
+        default=None,
+        help="Progress bar on stderr (default: only when stderr is a terminal).",
+    )(f)
+
+
+def show_progress(progress: bool | None) -> bool:
+    """Whether to draw a progress bar: as asked, else when stderr is a terminal.
+
+    Parameters
+    ----------
+    progress : bool or None
+        The ``--progress/--no-progress`` value (None: not given).
+
+    Returns
+    -------
+    bool
+    """
+    return sys.stderr.isatty() if progress is None else progress
+
+
+def progress_bar(items, total: int, desc: str, unit: str, enabled: bool | None):  # type: ignore[no-untyped-def]
+    """``items`` wrapped in a tqdm bar on stderr (disabled unless :func:`show_progress`).
+
+    Parameters
+    ----------
+    items : iterable
+        What to iterate over.
+    total : int
+        Number of items (the bar's length).
+    desc, unit : str
+        The bar's label and the name of one item.
+    enabled : bool or None
+        The ``--progress/--no-progress`` value.
+
+    Returns
+    -------
+    tqdm
+        An iterator over ``items``.
+    """
+    from tqdm import tqdm
+
+    return tqdm(items, total=total, desc=desc, unit=unit, disable=not show_progress(enabled))

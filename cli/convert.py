@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from gazekit.cli._common import geometry_kwargs, geometry_options
+from gazekit.cli._common import geometry_kwargs, geometry_options, progress_option, show_progress
 
 
 def _parse_map(value: str | None) -> dict[str, str] | None:
@@ -32,7 +32,7 @@ def _parse_frame(value: str) -> tuple[float, float]:
         size = (0.0, 0.0)
     if not sep or min(size) <= 0:
         raise click.BadParameter(
-            f"expected WIDTHxHEIGHT in px, got {value!r}", param_hint="--frame"
+            f"expected WIDTHxHEIGHT in px, got {value!r}", param_hint="--frame-px"
         )
     return size
 
@@ -54,7 +54,14 @@ def _parse_frame(value: str) -> tuple[float, float]:
     help="Reader (egd, reflacx, asc, edf, tobii, bids, gazesearch, generic); detected when omitted.",
 )
 @click.option("--overwrite", is_flag=True, help="Replace an existing dataset in OUTDIR.")
-@click.option("-j", "--jobs", type=int, default=1, show_default=True, help="Reader processes.")
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Parallel reader processes.",
+)
 @click.option("--fail-fast", is_flag=True, help="Stop at the first input that fails.")
 @click.option(
     "--map",
@@ -64,7 +71,7 @@ def _parse_frame(value: str) -> tuple[float, float]:
 )
 @click.option(
     "--time-unit",
-    type=click.Choice(["s", "ms", "us", "ns"]),
+    type=click.Choice(["s", "ms", "us", "ns"], case_sensitive=False),
     default=None,
     help="Generic format: unit of the time column.",
 )
@@ -78,20 +85,18 @@ def _parse_frame(value: str) -> tuple[float, float]:
 
 )
 @click.option(
-    "--frame",
+    "--frame-px",
     "frame",
     default=None,
-    help="Scanpath lists (gazesearch format): frame of X/Y as WxH px [default: 224x224].",
+    help="Scanpath lists (gazesearch format): frame of X/Y as WxH in px [default: 224x224].",
 )
 @click.option(
     "--duration-unit",
-    type=click.Choice(["auto", "s", "ms"]),
+    type=click.Choice(["auto", "s", "ms"], case_sensitive=False),
     default=None,
     help="Scanpath lists: unit of the durations T [default: auto].",
 )
-@click.option(
-    "--progress/--no-progress", default=None, help="Progress bar (default: on a terminal)."
-)
+@progress_option
 @click.option(
     "--reader-map",
     type=click.Path(exists=True, dir_okay=False),
@@ -100,7 +105,7 @@ def _parse_frame(value: str) -> tuple[float, float]:
 )
 @click.option(
     "--calibration",
-    type=click.Choice(["skip", "export"]),
+    type=click.Choice(["skip", "export"], case_sensitive=False),
     default=None,
     help="EGD-CXR calibration images: skip them (default) or export as calibration recordings.",
 )
@@ -115,6 +120,11 @@ def convert(
     """Convert raw recordings (files or corpus folders) into a validated Parquet dataset.
 
     Exits with status 1 when any input failed; the summary lists them.
+
+    \b
+    Examples:
+      gazekit convert recordings/*.asc -o data/ -j 4
+      gazekit convert export.csv -o data/ --format generic --map t=time,x=gx,y=gy --time-unit s
     """
     from gazekit.io.convert import convert as run
 
@@ -135,7 +145,7 @@ def convert(
     if duration_unit:
         options["duration_unit"] = duration_unit
     options.update(geometry_kwargs(screen_px, screen_mm, distance_mm))
-    show = sys.stderr.isatty() if progress is None else progress
+    show = show_progress(progress)
     result = run(
         list(inputs), outdir, fmt=fmt, overwrite=overwrite, jobs=jobs, fail_fast=fail_fast,
         progress=show, allow_mixed_pupil_units=allow_mixed_pupil_units, **options,
@@ -156,6 +166,11 @@ def info(path: str, recording: str | None, as_json: bool) -> None:
 
     PATH is a samples Parquet file or a dataset directory (all recordings, or the one
     given with --recording).
+
+    \b
+    Examples:
+      gazekit info data/
+      gazekit info data/ --recording P01_img003 --json
     """
     from gazekit.io.dataset_dir import is_dataset_dir, recording_ids
     from gazekit.io.layout import id_filename
@@ -170,7 +185,13 @@ def info(path: str, recording: str | None, as_json: bool) -> None:
     if p.is_dir():
         if not is_dataset_dir(p):
             raise click.UsageError(f"{p} is not a gazekit dataset directory")
-        ids = [recording] if recording else recording_ids(p)
+        ids = recording_ids(p)
+        if recording is not None and recording not in ids:
+            raise click.BadParameter(
+                f"no recording {recording!r} in {p}; it has: {_listing(ids)}",
+                param_hint="--recording",
+            )
+        ids = [recording] if recording else ids
         files = [p / "samples" / f"{id_filename(rid, 'recording_id')}.parquet" for rid in ids]
         counts = {}
         for kind in ("events", "transcripts", "findings"):
@@ -217,6 +238,12 @@ def info(path: str, recording: str | None, as_json: bool) -> None:
         for k, v in _checks(item["metadata"]).items():
             click.echo(f"  {k:22s} {v}")
         click.echo("  rows: " + ", ".join(f"{k} {v}" for k, v in item["rows"].items()))
+
+
+def _listing(names: list[str], limit: int = 20) -> str:
+    """``a, b, c`` (the first ``limit`` names and how many more)."""
+    head = ", ".join(names[:limit]) or "none"
+    return head + (f" ... ({len(names) - limit} more)" if len(names) > limit else "")
 
 
 def _dataset_choices(root: Path) -> dict[str, object]:

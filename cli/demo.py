@@ -35,14 +35,21 @@ import click
     help="Readers per radiograph.",
 )
 @click.option(
-    "--image-size",
+    "--image-size-px",
+    "image_size",
     type=click.IntRange(min=128),
     default=1024,
     show_default=True,
-    help="Radiograph size in px.",
+    help="Radiograph size (px; square).",
 )
 def demo(outdir: str, seed: int, n_images: int, n_readers: int, image_size: int) -> None:
-    """Run every stage on synthetic demo data; print a summary and draw OUTPUT/demo.png."""
+    """Run every stage on synthetic demo data; print a summary and draw OUTPUT/demo.png.
+
+    \b
+    Examples:
+      gazekit demo
+      gazekit demo -o demo/ --images 4 --readers 3 --image-size-px 512
+    """
     from gazekit.demo import format_summary, run_demo
 
     ctx = run_demo(outdir, seed=seed, n_images=n_images, n_readers=n_readers, image_size=image_size)

@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from gazekit.cli._common import geometry_kwargs, geometry_options
+from gazekit.cli._common import geometry_kwargs, geometry_options, progress_option, show_progress
 from gazekit.events.params import (
     AdaptiveParams,
     IDTParams,
@@ -73,25 +73,36 @@ _OPTION = {
     "--method",
     default="ivt",
     show_default=True,
-    type=click.Choice(["ivt", "idt", "adaptive"]),
+    type=click.Choice(["ivt", "idt", "adaptive"], case_sensitive=False),
     help="Detector. Options of another detector are refused.",
 )
 @param_options
-@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Threads.")
-@click.option("--no-progress", is_flag=True, help="No progress bar.")
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Parallel worker threads (default: the CPU count).",
+)
+@progress_option
 @geometry_options
 def events(
     inputs: tuple[str, ...],
     outdir: str,
     method: str,
     jobs: int | None,
-    no_progress: bool,
+    progress: bool | None,
     screen_px: str | None,
     screen_mm: str | None,
     distance_mm: float | None,
     **options: Any,
 ) -> None:
-    """Detect events in INPUT... (dataset directories or samples .parquet files)."""
+    """Detect events in INPUT... (dataset directories or samples .parquet files).
+
+    \b
+    Example:
+      gazekit events data/ -o data/ --method idt --dispersion-deg 1.0 --window-ms 100
+    """
     import os
 
     from tqdm import tqdm
@@ -105,7 +116,8 @@ def events(
     items = expand_inputs(inputs)
 
     def bar(it, total):  # type: ignore[no-untyped-def]
-        return tqdm(it, total=total, unit="rec", desc=f"events ({method})", disable=no_progress)
+        return tqdm(it, total=total, unit="rec", desc=f"events ({method})",
+                    disable=not show_progress(progress))  # fmt: skip
 
     detected = detect_items(
         items, method, jobs=jobs or os.cpu_count() or 1, geometry=geom, progress=bar, **params

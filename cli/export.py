@@ -10,7 +10,7 @@ import click
 @click.option(
     "--to",
     "fmt",
-    type=click.Choice(["bids", "asc", "egd", "reflacx"]),
+    type=click.Choice(["bids", "asc", "egd", "reflacx"], case_sensitive=False),
     default="bids",
     show_default=True,
     help="Output format.",
@@ -39,6 +39,11 @@ def export(
 
     With --to bids, every recording becomes BIDS eye-tracking physio files (one per
     recorded eye) with its events, under a BIDS root that `gazekit convert` reads back.
+
+    \b
+    Examples:
+      gazekit export data/ -o bids/ --task cxr
+      gazekit export data/ --to asc -o asc/
     """
     from gazekit.io.export import export as run
 

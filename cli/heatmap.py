@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from gazekit.cli._common import parse_pair
+from gazekit.cli._common import parse_pair, progress_bar, progress_option
 from gazekit.io.images import MAX_IMAGE_PX
 from gazekit.io.layout import id_filename
 
@@ -102,7 +102,9 @@ POSITIVE = _Positive()
     default=None,
     help="Radiograph PNG (default: DIR/images/<image_id>.png of a dataset).",
 )
-@click.option("--shape", default=None, help="Image size WxH when there is no image.")
+@click.option(
+    "--shape-px", "shape", default=None, help="Image size WxH in px when there is no image."
+)
 @click.option(
     "--anatomy",
     "anatomy_spec",
@@ -114,8 +116,18 @@ POSITIVE = _Positive()
 @click.option(
     "--chest-box", default=None, help="x0,y0,x1,y1 px or a REFLACX chest_bounding_box.csv."
 )
-@click.option("--sigma", type=POSITIVE, default=1.0, show_default=True, help="Kernel σ.")
-@click.option("--sigma-unit", type=click.Choice(["deg", "px"]), default="deg", show_default=True)
+@click.option(
+    "--sigma-deg",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Gaussian kernel σ (deg) [default: 1.0].",
+)
+@click.option(
+    "--sigma-px",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Gaussian kernel σ (px of the image), instead of --sigma-deg.",
+)
 @click.option(
     "--px-per-deg",
     type=POSITIVE,
@@ -123,12 +135,16 @@ POSITIVE = _Positive()
     help="Image px per degree (default: each recording's geometry in DIR/recordings.parquet).",
 )
 @click.option(
-    "--weight", type=click.Choice(["duration", "count"]), default="duration", show_default=True
+    "--weight",
+    type=click.Choice(["duration", "count"], case_sensitive=False),
+    default="duration",
+    show_default=True,
+    help="Weight of each fixation.",
 )
 @click.option("--downsample", type=click.IntRange(min=1, max=64), default=1, show_default=True)
 @click.option(
     "--source",
-    type=click.Choice(["auto", "detected", "tracker"]),
+    type=click.Choice(["auto", "detected", "tracker"], case_sensitive=False),
     default="auto",
     show_default=True,
     help="Fixations to use (auto: detected if the table has any, else the tracker's).",
@@ -141,15 +157,23 @@ POSITIVE = _Positive()
     show_default=True,
     help="Draw the PNG figures (the NPZ arrays and region_stats.parquet are always written).",
 )
-@click.option("-o", "--out", "outdir", type=click.Path(file_okay=False), required=True)
+@click.option(
+    "-o",
+    "--output",
+    "outdir",
+    type=click.Path(file_okay=False),
+    required=True,
+    help="Output directory (PNG, NPZ, region_stats.parquet).",
+)
+@progress_option
 def heatmap(
     events,
     image_path,
     shape,
     anatomy_spec,
     chest_box,
-    sigma,
-    sigma_unit,
+    sigma_deg,
+    sigma_px,
     px_per_deg,
     weight,
     downsample,
@@ -158,12 +182,18 @@ def heatmap(
     eye,
     figures,
     outdir,
+    progress,
 ) -> None:  # type: ignore[no-untyped-def]
     """Heatmaps, per-region maps (PNG + NPZ) and region_stats.parquet from EVENTS tables.
 
     EVENTS are events tables (Parquet or CSV with x_px, y_px, onset_ms, duration_ms); for
     a dataset's DIR/events.parquet the image, atlas and geometry of each recording are
     found in DIR. Exactly one fixation source, method and eye is used (see --source).
+
+    \b
+    Examples:
+      gazekit heatmap data/events.parquet -o heatmaps/ --sigma-deg 1.0
+      gazekit heatmap fixations.csv --image cxr.png --sigma-px 25 -o heatmaps/
     """
     import pandas as pd
 
@@ -171,10 +201,13 @@ def heatmap(
     from gazekit.geometry import Geometry
     from gazekit.io.selection import select_events
 
+    if sigma_deg is not None and sigma_px is not None:
+        raise click.UsageError("give --sigma-deg or --sigma-px, not both")
+    sigma, sigma_unit = (sigma_px, "px") if sigma_px is not None else (sigma_deg or 1.0, "deg")
     fixed_image = _read_image(Path(image_path)) if image_path else None
     fixed_shape = None
     if shape is not None:
-        w, h = parse_pair(shape, "--shape")  # type: ignore[misc]
+        w, h = parse_pair(shape, "--shape-px")  # type: ignore[misc]
         fixed_shape = (int(h), int(w))
         if not (0 < w * h <= MAX_IMAGE_PX):
             raise click.BadParameter(f"{shape!r}: each side must be > 0 and the image at most "
@@ -200,7 +233,9 @@ def heatmap(
             if "recording_id" in df.columns
             else [(Path(path).stem, df)]
         )
-        for rid, fx in groups:
+        bar = progress_bar(groups, df["recording_id"].nunique() if "recording_id" in df.columns
+                           else 1, "heatmap", "rec", progress)  # fmt: skip
+        for rid, fx in bar:
             rid = str(rid[0] if isinstance(rid, tuple) else rid)
             meta = info.get(rid, {})
             image_id = meta.get("image_id")
@@ -210,7 +245,7 @@ def heatmap(
                 image = _read_image(root / "images" / f"{name}.png")
             grid = image.shape[:2] if image is not None else fixed_shape
             if grid is None:
-                raise click.UsageError(f"{rid}: no image found; give --image or --shape")
+                raise click.UsageError(f"{rid}: no image found; give --image or --shape-px")
             spec = anatomy_spec
             if spec == "auto":
                 npz = root / "anatomy" / f"{name}.npz" if name else None
@@ -222,7 +257,7 @@ def heatmap(
             if sigma_unit == "deg" and geom is None:
                 raise click.UsageError(
                     f"{rid}: sigma in degrees needs --px-per-deg or a dataset's screen geometry "
-                    "(or use --sigma-unit px)"
+                    "(or use --sigma-px)"
                 )
             if scale is not None:  # an explicit --px-per-deg overrides per-fixation mappings
                 fx = fx.drop(columns=[c for c in ("px_per_deg_x", "px_per_deg_y") if c in fx])
@@ -285,9 +320,12 @@ def _figures(heat, image, atlas, st, rid: str, stem: Path) -> None:  # type: ign
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["auto", "npz", "chexmask", "labelmap", "boxes", "template"]),
+    type=click.Choice(
+        ["auto", "npz", "chexmask", "labelmap", "boxes", "template"], case_sensitive=False
+    ),
     default="auto",
     show_default=True,
+    help="Format of SOURCE (auto: from its extension).",
 )
 @click.option(
     "--names",
@@ -296,10 +334,10 @@ def _figures(heat, image, atlas, st, rid: str, stem: Path) -> None:  # type: ign
     default=None,
     help="Label-map name table (JSON or label,name CSV).",
 )
-@click.option("--shape", default=None, help="Grid WxH for boxes/template.")
+@click.option("--shape-px", "shape", default=None, help="Grid WxH in px for boxes/template.")
 @click.option(
     "-o",
-    "--out",
+    "--output",
     "out",
     type=click.Path(),
     default=None,
@@ -316,6 +354,12 @@ def anatomy(source, fmt, names_table, shape, out, mapped) -> None:  # type: igno
 
     SOURCE: atlas .npz, CheXmask CSV, label map (.png/.npy, with --names), Chest ImaGenome
     boxes (.json), or a chest box CSV (--format template).
+
+    \b
+    Examples:
+      gazekit anatomy data/anatomy/img001.npz
+      gazekit anatomy chexmask.csv -o data/anatomy/
+      gazekit anatomy chest_bounding_box.csv --format template --shape-px 1024x1024 -o a.npz
     """
     from gazekit import anatomy as an
 
@@ -332,7 +376,7 @@ def anatomy(source, fmt, names_table, shape, out, mapped) -> None:  # type: igno
             fmt = "npz"
     grid = None
     if shape is not None:
-        w, h = parse_pair(shape, "--shape")  # type: ignore[misc]
+        w, h = parse_pair(shape, "--shape-px")  # type: ignore[misc]
         grid = (int(h), int(w))
     if fmt == "chexmask":
         atlases = an.iter_chexmask(src)  # streamed: one decoded atlas in memory at a time
@@ -344,7 +388,7 @@ def anatomy(source, fmt, names_table, shape, out, mapped) -> None:  # type: igno
         atlases = {src.stem: an.read_boxes(src, grid)}
     elif fmt == "template":
         if grid is None:
-            raise click.UsageError("a template needs --shape")
+            raise click.UsageError("a template needs --shape-px")
         atlases = {src.stem: an.template_from_box(an.read_chest_box(src), grid)}
     else:
         loaded = an.Atlas.load(src)

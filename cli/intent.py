@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from gazekit.cli._common import check_output, overwrite_option
+from gazekit.cli._common import check_output, overwrite_option, progress_bar, progress_option
 
 
 @click.command("intent")
@@ -20,7 +20,7 @@ from gazekit.cli._common import check_output, overwrite_option
 )
 @click.option(
     "--source",
-    type=click.Choice(["auto", "detected", "tracker"]),
+    type=click.Choice(["auto", "detected", "tracker"], case_sensitive=False),
     default="auto",
     show_default=True,
     help="Fixations to label (auto: detected if the dataset has any, else tracker).",
@@ -43,7 +43,7 @@ from gazekit.cli._common import check_output, overwrite_option
     help="Output Parquet (default: INPUT/intent_labels.parquet; required for several inputs).",
 )
 @click.option(
-    "--lag-before",
+    "--lag-before-s",
     type=float,
     default=3.0,
     show_default=True,
@@ -60,15 +60,14 @@ from gazekit.cli._common import check_output, overwrite_option
     help="Region margin when degrees are unknown (px).",
 )
 @click.option(
-    "--max-seq",
+    "--max-seq-fixations",
     type=int,
     default=7,
     show_default=True,
     help="Longest RadSeq subsequence, ending on the finding (fixations).",
 )
 @click.option(
-    "--scan",
-    "scan_s",
+    "--scan-s",
     type=float,
     default=3.0,
     show_default=True,
@@ -76,6 +75,7 @@ from gazekit.cli._common import check_output, overwrite_option
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @overwrite_option
+@progress_option
 def intent(
     inputs,
     regime,
@@ -83,25 +83,34 @@ def intent(
     method,
     eye,
     output,
-    lag_before,
+    lag_before_s,
     margin_deg,
     margin_px,
-    max_seq,
+    max_seq_fixations,
     scan_s,
     as_json,
     overwrite,
+    progress,
 ):  # type: ignore[no-untyped-def]
-    """Label the fixations of gazekit dataset directories INPUT... with intended findings."""
+    """Label the fixations of gazekit dataset directories INPUT... with intended findings.
+
+    The options are the fields of gazekit.intent.IntentParams, under the same names.
+
+    \b
+    Examples:
+      gazekit intent data/ --regime radhybrid --scan-s 3
+      gazekit intent a/ b/ -o labels.parquet --regime radseq --lag-before-s 2
+    """
     import pandas as pd
 
     from gazekit.intent import IntentParams, label_dataset, summarize
     from gazekit.io.parquet import write_table
 
     params = IntentParams(
-        lag_before_s=lag_before,
+        lag_before_s=lag_before_s,
         margin_deg=margin_deg,
         margin_px=margin_px,
-        max_seq_fixations=max_seq,
+        max_seq_fixations=max_seq_fixations,
         scan_s=scan_s,
     )
     if output is None and len(inputs) > 1:
@@ -109,10 +118,14 @@ def intent(
     inputs = tuple(dict.fromkeys(inputs))  # a dataset given twice is labelled once
     if output is not None:
         check_output(output, overwrite)
-    frames = [
-        label_dataset(p, regime, source=source, method=method, eye=eye, params=params)
-        for p in inputs
-    ]
+    frames = []
+    for p in inputs:
+
+        def bar(rows, n, p=p):  # type: ignore[no-untyped-def]
+            return progress_bar(rows, n, f"intent {p}", "rec", progress)
+
+        frames.append(label_dataset(p, regime, source=source, method=method, eye=eye,
+                                    params=params, progress=bar))  # fmt: skip
     selections = [f.attrs["gazekit"]["selection"] for f in frames]
     if any(s != selections[0] for s in selections):
         raise click.UsageError(

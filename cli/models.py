@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
-from gazekit.cli._common import check_output, overwrite_option
+from gazekit.cli._common import check_output, overwrite_option, progress_option, show_progress
 
-TASK = click.Choice(["intent", "scanpath", "intent_gru", "intent_image"])
+TASK = click.Choice(["intent", "scanpath", "intent_gru", "intent_image"], case_sensitive=False)
 #: Files of a run directory (``train`` replaces all of them or none).
 RUN_FILES = ("checkpoint.pt", "best.pt", "config.json", "metrics.csv", "loss.png")
 
@@ -22,6 +21,16 @@ def _device(value: str) -> str:
         raise click.BadParameter(f"{value!r} is not a device; pass auto, cpu, cuda or cuda:N",
                                  param_hint="--device")  # fmt: skip
     return value
+
+
+#: ``--device`` of the model commands.
+device_option = click.option(
+    "--device",
+    default="auto",
+    show_default=True,
+    callback=lambda ctx, p, v: _device(v),
+    help="auto (cuda when available), cpu, cuda or cuda:N.",
+)
 
 
 @click.command("train")
@@ -43,8 +52,7 @@ def _device(value: str) -> str:
 @click.option(
     "-o", "--output", "out", required=True, type=click.Path(file_okay=False), help="Run directory."
 )
-@click.option("--device", default="auto", show_default=True, callback=lambda ctx, p, v: _device(v),
-              help="auto, cpu, cuda or cuda:N.")  # fmt: skip
+@device_option
 @click.option(
     "--regime", default=None, help="Intent regime of the labels (radseq, radexplore, radhybrid)."
 )
@@ -67,18 +75,22 @@ def _device(value: str) -> str:
 )
 @click.option(
     "--leakage-unit",
-    type=click.Choice(["image", "image_target"]),
+    type=click.Choice(["image", "image_target"], case_sensitive=False),
     default=None,
     help="What may not appear in two splits: an image, or an (image, target) pair (the "
     "published GazeSearch split's unit).",
 )
-@click.option(
-    "--progress/--no-progress", default=None, help="Progress bar (default: on a terminal)."
-)
+@progress_option
 def train(task: str, data: str, config: str, out: str, device: str, regime: str | None, max_steps: int | None,
           seed: int | None, compile_: bool | None, resume: bool, split_file: str | None,
           leakage_unit: str | None, overwrite: bool, progress: bool | None) -> None:  # fmt: skip
-    """Train an intent or scanpath model (multi-GPU: launch this command with torchrun)."""
+    """Train an intent or scanpath model (multi-GPU: launch this command with torchrun).
+
+    \b
+    Examples:
+      gazekit train intent --data data/ --config tiny -o runs/intent
+      torchrun --nproc_per_node 4 -m gazekit.cli train scanpath --data data/ -o runs/sp
+    """
     from gazekit.models.train import TrainConfig, config_path
     from gazekit.models.train import train as run
 
@@ -93,7 +105,7 @@ def train(task: str, data: str, config: str, out: str, device: str, regime: str 
         path, task=task, regime=regime, max_steps=max_steps, seed=seed, compile=compile_,
         split_file=split_file, leakage_unit=leakage_unit,
     )  # fmt: skip
-    show = sys.stderr.isatty() if progress is None else progress
+    show = show_progress(progress)
     res = run(data, cfg, out, device=device, resume=resume, progress=show)
     click.echo(
         f"{task}: {res.steps} steps, best {res.score_name} {res.best_score:.4f} "
@@ -103,7 +115,7 @@ def train(task: str, data: str, config: str, out: str, device: str, regime: str 
 
 
 @click.command("predict")
-@click.argument("task", type=click.Choice(["intent", "scanpath"]))
+@click.argument("task", type=click.Choice(["intent", "scanpath"], case_sensitive=False))
 @click.option("--checkpoint", required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--data", required=True, type=click.Path(exists=True, file_okay=False))
 @click.option(
@@ -121,25 +133,35 @@ def train(task: str, data: str, config: str, out: str, device: str, regime: str 
     show_default=True,
     help="Scanpaths sampled per image.",
 )
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True, help="Sampling seed.")
+@device_option
+@progress_option
 @overwrite_option
 def predict(task: str, checkpoint: str, data: str, out: str, samples: int, seed: int,
-            overwrite: bool) -> None:  # fmt: skip
-    """Write per-fixation intent probabilities, or sampled scanpaths per image, as Parquet."""
+            device: str, progress: bool | None, overwrite: bool) -> None:  # fmt: skip
+    """Write per-fixation intent probabilities, or sampled scanpaths per image, as Parquet.
+
+    \b
+    Examples:
+      gazekit predict intent --checkpoint runs/intent/best.pt --data data/ -o intents.parquet
+      gazekit predict scanpath --checkpoint runs/sp/best.pt --data data/ -o paths.parquet
+    """
     from gazekit.models.predict import predict_intent_table, sample_scanpath_table
 
     check_output(out, overwrite)
+    show = show_progress(progress)
     if task == "intent":
-        df = predict_intent_table(checkpoint, data, out)
+        df = predict_intent_table(checkpoint, data, out, device=device, progress=show)
     else:
-        df = sample_scanpath_table(checkpoint, data, out, n_samples=samples, seed=seed)
+        df = sample_scanpath_table(checkpoint, data, out, n_samples=samples, seed=seed,
+                                   device=device, progress=show)  # fmt: skip
     click.echo(f"{len(df):,} rows → {out}")
 
 
 @click.command("evaluate")
-@click.argument("task", type=click.Choice(["intent", "scanpath"]))
+@click.argument("task", type=click.Choice(["intent", "scanpath"], case_sensitive=False))
 @click.option("--checkpoint", "checkpoints", required=True, multiple=True, type=click.Path(exists=True, dir_okay=False),
-              help="Checkpoint(s) to evaluate (e.g. one per intent regime).")  # fmt: skip
+              help="Checkpoints to evaluate (repeatable, e.g. one per intent regime).")  # fmt: skip
 @click.option("--data", required=True, type=click.Path(exists=True, file_okay=False))
 @click.option(
     "-o",
@@ -175,7 +197,7 @@ def predict(task: str, checkpoint: str, data: str, out: str, samples: int, seed:
 @click.option("--seed", type=int, default=0, show_default=True, help="Sampling/bootstrap seed.")
 @click.option(
     "--preset",
-    type=click.Choice(["gazesearch"]),
+    type=click.Choice(["gazesearch"], case_sensitive=False),
     default=None,
     help="Scanpath: a benchmark's conventions (gazesearch: 224 frame, centre prepended, "
     "MultiMatch/ScanMatch 14x14/SED 5x5/STDE, per-target baselines).",
@@ -195,23 +217,31 @@ def predict(task: str, checkpoint: str, data: str, out: str, samples: int, seed:
 @click.option(
     "--decoding",
     "decodings",
-    type=click.Choice(["sample", "greedy"]),
+    type=click.Choice(["sample", "greedy"], case_sensitive=False),
     multiple=True,
-    help="With --preset: model decoding(s), one row each [default: sample].",
+    help="With --preset: a model decoding, one row each; repeatable [default: sample].",
 )
 @click.option(
     "--temperature", type=float, default=1.0, show_default=True, help="Sampling temperature."
 )
+@device_option
+@progress_option
 def evaluate(task: str, checkpoints: tuple[str, ...], data: str, out: str, samples: int,
              json_path: str | None, n_boot: int, seed: int, preset: str | None,
              eval_split: str | None, train_data: str | None, decodings: tuple[str, ...],
-             temperature: float) -> None:  # fmt: skip
+             temperature: float, device: str, progress: bool | None) -> None:  # fmt: skip
     """Evaluate checkpoints on their held-out recordings against baselines (same run).
 
     Intent: the transformer against a region × time prior, a GRU and an image-only
     classifier, with the finding-box oracle as an upper bound; scanpath: information gain
     over centre bias and the training density, then prefix similarities. Every value
     comes with a 95 % bootstrap interval over test images.
+
+    \b
+    Examples:
+      gazekit evaluate intent --checkpoint runs/radseq/best.pt --data data/ -o eval/
+      gazekit evaluate scanpath --checkpoint runs/sp/best.pt --data gs/ --preset gazesearch \\
+          --eval-split test -o eval/ --json eval/rows.json
     """
     import pandas as pd
 
@@ -220,6 +250,7 @@ def evaluate(task: str, checkpoints: tuple[str, ...], data: str, out: str, sampl
     from gazekit.models.report import write_json
 
     frames = []
+    show = show_progress(progress)
     if preset is not None and task != "scanpath":
         raise click.UsageError("--preset applies to the scanpath task")
     for ck in checkpoints:
@@ -229,11 +260,14 @@ def evaluate(task: str, checkpoints: tuple[str, ...], data: str, out: str, sampl
             res = evaluate_preset(ck, data, preset=preset, eval_split=eval_split,
                                   train_data=train_data, n_samples=samples,
                                   decodings=decodings or ("sample",), temperature=temperature,
-                                  seed=seed, n_boot=n_boot, out=out)  # fmt: skip
+                                  seed=seed, n_boot=n_boot, out=out, device=device,
+                                  progress=show)  # fmt: skip
         elif task == "intent":
-            res = evaluate_intent(ck, data, out=out, n_boot=n_boot, seed=seed)
+            res = evaluate_intent(ck, data, out=out, n_boot=n_boot, seed=seed, device=device,
+                                  progress=show)  # fmt: skip
         else:
-            res = evaluate_scanpath(ck, data, out=out, n_samples=samples, n_boot=n_boot, seed=seed)
+            res = evaluate_scanpath(ck, data, out=out, n_samples=samples, n_boot=n_boot, seed=seed,
+                                    device=device, progress=show)  # fmt: skip
         frames.append(res["rows"])
         click.echo(f"## {task}: {ck}\n")
         click.echo(format_tables(res))

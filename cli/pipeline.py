@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from gazekit.cli._common import progress_option
+
 
 @click.command("pipeline")
 @click.argument("sources", nargs=-1, required=True, type=click.Path(exists=True))
@@ -32,10 +34,10 @@ import click
 )
 @click.option(
     "-j",
-    "--workers",
+    "--jobs",
     type=click.IntRange(min=1),
     default=None,
-    help="Worker processes for --scheduler processes/dask (default: CPU count).",
+    help="Parallel worker processes for --scheduler processes/dask (default: the CPU count).",
 )
 @click.option(
     "--stages",
@@ -61,9 +63,7 @@ import click
 )
 @click.option("--retry-failed", is_flag=True, help="Re-run recordings that failed before.")
 @click.option("--prune", is_flag=True, help="Drop outputs of sources no longer given.")
-@click.option(
-    "--progress/--no-progress", default=None, help="Progress bar (default: on a terminal)."
-)
+@progress_option
 @click.option(
     "--summary-json",
     type=click.Path(dir_okay=False),
@@ -75,7 +75,7 @@ def pipeline(
     dataset: str,
     scheduler: str,
     scheduler_file: str | None,
-    workers: int | None,
+    jobs: int | None,
     stages: str | None,
     params: tuple[str, ...],
     params_file: str | None,
@@ -90,6 +90,13 @@ def pipeline(
     SOURCES are raw tracker/corpus files or directories, or converted gazekit dataset
     directories. Re-running skips recordings whose inputs and parameters did not change.
     Exits with status 1 when a recording failed (see the summary and the manifest).
+    Stage parameters (-p) use the library's names, e.g. events.* are the fields of
+    gazekit.events.params, the same names as the `gazekit events` options.
+
+    \b
+    Examples:
+      gazekit pipeline raw/ -o data/ --scheduler processes -j 4
+      gazekit pipeline raw/ -o data/ -p events.method=idt -p events.window_ms=100
     """
     from gazekit.io.parquet import atomic_open
     from gazekit.pipeline import parse_param, run_pipeline
@@ -115,7 +122,7 @@ def pipeline(
         stages=names,
         params=merged,
         scheduler=scheduler,
-        workers=workers,
+        workers=jobs,
         scheduler_file=scheduler_file,
         max_in_flight=max_in_flight,
         retry_failed=retry_failed,

@@ -26,14 +26,14 @@ from gazekit.cli._common import check_output, overwrite_option
 )
 @click.option(
     "--tracker",
-    type=click.Choice(["gazepoint", "eyelink"]),
+    type=click.Choice(["gazepoint", "eyelink"], case_sensitive=False),
     default="gazepoint",
     show_default=True,
     help="60 Hz Gazepoint-like or 1000 Hz EyeLink-like recording.",
 )
 @click.option(
     "--strategy",
-    type=click.Choice(["seq", "explore", "hybrid", "mixed"]),
+    type=click.Choice(["seq", "explore", "hybrid", "mixed"], case_sensitive=False),
     default="mixed",
     show_default=True,
     help="Reading strategy; 'mixed' cycles through the three.",
@@ -49,18 +49,19 @@ from gazekit.cli._common import check_output, overwrite_option
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["parquet", "egd", "reflacx", "asc"]),
+    type=click.Choice(["parquet", "egd", "reflacx", "asc"], case_sensitive=False),
     default="parquet",
     show_default=True,
     help="File format of the recordings.",
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Root random seed.")
 @click.option(
-    "--image-size",
+    "--image-size-px",
+    "image_size",
     type=click.IntRange(min=64, max=8192),
     default=1024,
     show_default=True,
-    help="Radiograph size in px (square).",
+    help="Radiograph size (px; square).",
 )
 @click.option(
     "--n-findings",
@@ -93,6 +94,11 @@ def simulate(
     Writes images/<image_id>.png, anatomy/<image_id>.npz, truth/fixations.parquet and the
     recordings in the chosen format under OUTPUT, which must be empty (or, with
     --overwrite, an earlier simulation, removed first).
+
+    \b
+    Examples:
+      gazekit simulate -n 8 --readers 2 -o sim/
+      gazekit simulate --tracker eyelink --format asc --seed 1 -o sim-asc/
     """
     from gazekit.synthetic import simulate_corpus
     from gazekit.synthetic.export import prepare_output, write_sessions

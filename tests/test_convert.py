@@ -228,7 +228,7 @@ def test_random_bytes_never_escape_as_another_exception(tmp_path, data):
 @pytest.mark.parametrize("fmt", ["egd", "reflacx", "asc"])
 def test_simulated_files_convert_to_the_truth_recordings(tmp_path, fmt):
     tracker = "gazepoint" if fmt == "egd" else "eyelink"
-    res = run("simulate", "-n", 2, "--image-size", 128, "--tracker", tracker, "--readers", 2,
+    res = run("simulate", "-n", 2, "--image-size-px", 128, "--tracker", tracker, "--readers", 2,
               "--format", fmt, "-o", tmp_path / "raw")  # fmt: skip
     assert res.exit_code == 0, res.output
     out = run("convert", tmp_path / "raw", "-o", tmp_path / "ds")

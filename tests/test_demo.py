@@ -35,7 +35,7 @@ def test_added_step_runs_before_the_figure_and_sees_earlier_results(tmp_path):
 
 def test_demo_command_prints_the_summary(tmp_path):
     out = tmp_path / "demo"
-    res = CliRunner().invoke(cli, ["demo", "-o", str(out), "--images", "1", "--image-size", "128"])
+    res = CliRunner().invoke(cli, ["demo", "-o", str(out), "--images", "1", "--image-size-px", "128"])
     assert res.exit_code == 0, res.output
     assert "gazekit demo" in res.output and "figure" in res.output
     assert (out / "demo.png").exists()

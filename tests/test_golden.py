@@ -102,7 +102,7 @@ def golden(tmp_path_factory):
         assert res.ok, res.failures
         _run("events", ds, "-o", ds, "--method", "ivt", "--degree-free",
              "--velocity-threshold-deg-s", VT_PX_S, "--no-progress")  # fmt: skip
-        _run("heatmap", ds / "events.parquet", "--sigma", 8, "--sigma-unit", "px",
+        _run("heatmap", ds / "events.parquet", "--sigma-px", 8,
              "--no-figures", "-o", ds / "heat")  # fmt: skip
         _run("intent", ds, "--regime", "radexplore", "--margin-px", 0)
         out[fmt] = ds
@@ -235,7 +235,7 @@ def test_pipeline_reproduces_the_cli_numbers(golden, tmp_path):
         ds = golden["ds"][fmt]
         out = tmp_path / f"pipe_{fmt}"
         _run("pipeline", ds, "-o", out, "-p", "events.degree_free=true",
-             "-p", f"events.velocity_threshold={VT_PX_S}", "-p", "anatomy.coverage_unit=px",
+             "-p", f"events.velocity_threshold_deg_s={VT_PX_S}", "-p", "anatomy.coverage_unit=px",
              "--no-progress")  # fmt: skip
         from gazekit.dataset import open_dataset
 

@@ -40,7 +40,7 @@ def test_heatmap_command_writes_png_npz_and_region_stats(tmp_path):
     res = CliRunner().invoke(
         cli,
         ["heatmap", str(d / "events.parquet"), "--image", str(d / "img.png"), "--anatomy", str(d / "img.npz"),
-         "--sigma", "4", "--sigma-unit", "px", "-o", str(out)],
+         "--sigma-px", "4", "-o", str(out)],
     )  # fmt: skip
     assert res.exit_code == 0, res.output
     assert {p.name for p in out.iterdir()} >= {
@@ -57,7 +57,7 @@ def test_heatmap_command_writes_png_npz_and_region_stats(tmp_path):
 def test_heatmap_in_degrees_without_scale_is_a_clean_usage_error(tmp_path):
     d = _inputs(tmp_path)
     res = CliRunner().invoke(
-        cli, ["heatmap", str(d / "events.parquet"), "--shape", "100x80", "-o", str(d / "o")]
+        cli, ["heatmap", str(d / "events.parquet"), "--shape-px", "100x80", "-o", str(d / "o")]
     )
     assert res.exit_code != 0 and "px-per-deg" in res.output
 
@@ -72,7 +72,7 @@ def test_anatomy_command_lists_regions_and_converts_template(tmp_path):
             str(box),
             "--format",
             "template",
-            "--shape",
+            "--shape-px",
             "200x200",
             "-o",
             str(tmp_path / "t.npz"),

@@ -25,7 +25,7 @@ def dataset(tmp_path):
 
 
 def _sim(out, *extra):
-    args = ["simulate", "-n", "1", "--image-size", "128", "-o", str(out), *extra]
+    args = ["simulate", "-n", "1", "--image-size-px", "128", "-o", str(out), *extra]
     return CliRunner().invoke(cli, [str(a) for a in args])
 
 

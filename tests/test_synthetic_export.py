@@ -15,7 +15,7 @@ from gazekit.io.parquet import read_frame, read_metadata
 
 
 def _simulate(out: Path, *extra: str) -> None:
-    args = ["simulate", "-n", "2", "--readers", "2", "--image-size", "128", "-o", str(out), *extra]
+    args = ["simulate", "-n", "2", "--readers", "2", "--image-size-px", "128", "-o", str(out), *extra]
     res = CliRunner().invoke(cli, args)
     assert res.exit_code == 0, res.output
 
@@ -84,7 +84,7 @@ def test_tracker_formats_need_the_writer_or_fail_cleanly(tmp_path):
             "simulate",
             "-n",
             "1",
-            "--image-size",
+            "--image-size-px",
             "128",
             "-o",
             str(tmp_path / "o"),

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -35,6 +37,7 @@ def label_dataset(
     eye: str | None = None,
     params: IntentParams | None = None,
     output: str | os.PathLike[str] | None = None,
+    progress: Callable[[Iterator[dict[str, Any]], int], Iterator[dict[str, Any]]] | None = None,
 ) -> pd.DataFrame:
     """Label every recording of a gazekit dataset directory.
 
@@ -52,6 +55,9 @@ def label_dataset(
     params : IntentParams, optional
     output : path, optional
         Where to write the ``intent_labels`` table (Parquet, atomic).
+    progress : callable, optional
+        ``progress(rows, n)`` wraps the iterator over the ``n`` recordings (e.g. a tqdm
+        bar).
 
     Returns
     -------
@@ -72,7 +78,10 @@ def label_dataset(
     finds = _read(path, "findings", required=False)
     fix, sel = select_events(events, source, method, eye, require=True)
     out = []
-    for row in recs.to_dict("records"):  # type: ignore[union-attr]
+    rows: Iterator[dict[str, Any]] = iter(recs.to_dict("records"))  # type: ignore[union-attr]
+    if progress is not None:
+        rows = progress(rows, len(recs))  # type: ignore[arg-type]
+    for row in rows:
         rid = row["recording_id"]
         geom = Geometry.from_dict(row) if row.get("frame") else None
         f = fix[fix["recording_id"] == rid]

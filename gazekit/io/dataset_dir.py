@@ -323,7 +323,14 @@ def _fixation_only_recording(
     if recs is None:
         recs = tables["recordings"] = read_frame(path / "recordings.parquet", "recordings")
     row = recs[recs["recording_id"] == recording_id]
-    if not len(row) or "fixation_only" not in row or not bool(row["fixation_only"].iloc[0]):
+    if not len(row):
+        ids = [str(r) for r in recs["recording_id"]]
+        shown = ", ".join(ids[:20]) + (f" ... ({len(ids) - 20} more)" if len(ids) > 20 else "")
+        raise InputError(
+            f"no recording {recording_id!r} in this dataset; recordings: {shown or 'none'}",
+            path=path,
+        )
+    if "fixation_only" not in row or not bool(row["fixation_only"].iloc[0]):
         raise InputError(f"no samples for recording {recording_id!r}", path=f)
     meta = {k: (None if pd.isna(v) else v) for k, v in row.iloc[0].to_dict().items()}
     return Recording.from_provenance(schemas.get("samples").empty().to_pandas(), meta)

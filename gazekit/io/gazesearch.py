@@ -20,7 +20,7 @@ saccades between fixations take no time (the only reconstruction the data allow;
 Frame: the list does not state its coordinate frame. GazeSearch resizes every
 image (padded to a square) to 224 × 224 (Pham et al., WACV 2025), so ``frame_px``
 defaults to (224, 224); COCO-Search18 uses its 1680 × 1050 display (Chen et al.,
-Sci. Rep. 2021): pass ``frame_px=(1680, 1050)`` (``--frame 1680x1050``). A position
+Sci. Rep. 2021): pass ``frame_px=(1680, 1050)`` (``--frame-px 1680x1050``). A position
 outside the frame is an error naming the record, never clipped.
 
 Durations: ``duration_unit="auto"`` reads seconds when the median duration is below
@@ -218,7 +218,7 @@ def read_scanpath_list(
                 k = int(np.argmax(bad))
                 raise _record_error(
                     path, i, f"fixation {k} at {key}={v[k]:g} lies outside the {w:g} x {h:g} "
-                    "frame (pass the list's frame with --frame WxH)", key,
+                    "frame (pass the list's frame with --frame-px WxH)", key,
                 )  # fmt: skip
         if (t < 0).any():
             raise _record_error(path, i, "negative fixation duration", "T")

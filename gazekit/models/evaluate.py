@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
+from tqdm import tqdm
 
 from gazekit.errors import InputError
 from gazekit.io.parquet import read_frame
@@ -48,7 +49,7 @@ from gazekit.models.report import (
     resample_weights,
     rows_frame,
 )
-from gazekit.models.train import TrainConfig, load_checkpoint, to_tensors, train
+from gazekit.models.train import TrainConfig, load_checkpoint, resolve_device, to_tensors, train
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +60,10 @@ TRAINED_BASELINES = {"gru": "intent_gru", "image-only": "intent_image"}
 
 
 def checkpoint_and_corpus(
-    checkpoint: str | os.PathLike[str], data: str | os.PathLike[str], task: str | None = None
+    checkpoint: str | os.PathLike[str],
+    data: str | os.PathLike[str],
+    task: str | None = None,
+    device: str = "cpu",
 ) -> tuple[torch.nn.Module, dict[str, Any], TrainConfig, Corpus]:
     """A checkpoint's model, dict and config, and ``data`` loaded the way it was trained.
 
@@ -71,12 +75,15 @@ def checkpoint_and_corpus(
         Dataset directory.
     task : str, optional
         Required task of the checkpoint (refused otherwise); any when omitted.
+    device : str
+        Device of the model: ``cpu``, ``cuda``, ``cuda:N`` or ``auto`` (cuda when
+        available).
 
     Returns
     -------
     (torch.nn.Module, dict, TrainConfig, Corpus)
     """
-    model, ck = load_checkpoint(checkpoint, task=task)
+    model, ck = load_checkpoint(checkpoint, device=resolve_device(device), task=task)
     cfg = TrainConfig.from_dict(ck["config"])
     corpus = load_corpus(
         data, regime=cfg.regime, source=cfg.source, image_size=cfg.model.image_size
@@ -216,6 +223,8 @@ def evaluate_intent(
     gru_checkpoint: str | os.PathLike[str] | None = None,
     n_boot: int = N_BOOT,
     seed: int = 0,
+    device: str = "cpu",
+    progress: bool = False,
 ) -> dict[str, pd.DataFrame]:
     """Intent rows for one checkpoint (one regime): transformer, fair baselines, oracle.
 
@@ -232,30 +241,43 @@ def evaluate_intent(
         Shorthand for ``baseline_checkpoints={"gru": path}``.
     n_boot, seed : int
         Bootstrap resamples over test images and their seed.
+    device : str
+        Device of the models (``cpu``, ``cuda``, ``cuda:N``, ``auto``); baselines
+        trained here train on it too.
+    progress : bool
+        Show progress bars (models scored; baseline training) on stderr.
 
     Returns
     -------
     dict with ``rows`` (see :mod:`gazekit.models.report`) and ``per_finding``.
     """
-    model, ck, cfg, corpus = checkpoint_and_corpus(checkpoint, data, task="intent")
+    model, ck, cfg, corpus = checkpoint_and_corpus(checkpoint, data, "intent", device)
+    dev = next(model.parameters()).device
+    bar = tqdm(total=2 + len(TRAINED_BASELINES), desc=f"evaluate intent {cfg.regime}",
+               unit="model", disable=not progress)  # fmt: skip
     test = _test_examples(corpus, ck)
     given = dict(baseline_checkpoints or {})
     if gru_checkpoint is not None:
         given["gru"] = gru_checkpoint
     scores = {"transformer": predict_intent(model, corpus, test)}
+    bar.update()
     by_id = {e.recording_id: e for e in corpus.examples}
     train_ex = [by_id[r] for r in ck["split"]["train"] if r in by_id]
     prior = baselines.RegionTimePrior(train_ex)
     scores[prior.name] = [prior.scores(e) for e in test]
+    bar.update()
     for name, task in TRAINED_BASELINES.items():
         path = given.get(name)
         if path is None:
             bdir = (Path(out) if out is not None else Path(checkpoint).parent) / name
-            path = train(corpus, replace(cfg, task=task), bdir).checkpoint
-        bm, bck = load_checkpoint(path)
+            path = train(corpus, replace(cfg, task=task), bdir, device=str(dev),
+                         progress=progress).checkpoint  # fmt: skip
+        bm, bck = load_checkpoint(path, device=dev)
         if sorted(bck["split"]["test"]) != sorted(ck["split"]["test"]):
             raise InputError(f"baseline {name} was trained on another split", path=Path(path))
         scores[name] = predict_intent(bm, corpus, test)
+        bar.update()
+    bar.close()
     finds = _findings(Path(data))
     scores[ORACLE] = [
         baselines.oracle_region_scores(e, finds.get(e.recording_id), corpus.image_shape[e.image_id])

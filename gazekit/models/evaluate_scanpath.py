@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
+from tqdm import tqdm
 
 from gazekit.metrics.scanpath import multimatch, scanmatch, sed
 from gazekit.models import baselines
@@ -92,6 +93,8 @@ def evaluate_scanpath(
     seed: int = 0,
     prefix: int = PREFIX,
     n_boot: int = N_BOOT,
+    device: str = "cpu",
+    progress: bool = False,
 ) -> dict[str, pd.DataFrame]:
     """Scanpath rows: log-likelihood and information gain, then prefix similarities.
 
@@ -107,12 +110,17 @@ def evaluate_scanpath(
         Fixations compared by the secondary metrics.
     n_boot : int
         Bootstrap resamples over test images.
+    device : str
+        Device of the model: ``cpu``, ``cuda``, ``cuda:N`` or ``auto``.
+    progress : bool
+        Show a progress bar over the test recordings (tqdm, on stderr).
 
     Returns
     -------
     dict with ``rows`` (see :mod:`gazekit.models.report`).
     """
-    model, ck, cfg, corpus = checkpoint_and_corpus(checkpoint, data)
+    model, ck, cfg, corpus = checkpoint_and_corpus(checkpoint, data, device=device)
+    dev = next(model.parameters()).device
     regime = cfg.regime
     test = _test_examples(corpus, ck)
     by_id = {e.recording_id: e for e in corpus.examples}
@@ -137,12 +145,12 @@ def evaluate_scanpath(
         rows += bootstrap_rows("scanpath", regime, f"ig_vs_{name}", {"transformer": (p, b)}, n_fix)
     # ---- secondary: prefix similarities of sampled scanpaths
     rng = np.random.default_rng(seed)
-    gen = torch.Generator().manual_seed(seed)
+    gen = torch.Generator(device=dev).manual_seed(seed)
     samplers = [centre, density]
     names = ["transformer", centre.name, density.name, "human"]
     sims: dict[str, list[dict[str, float]]] = {n: [] for n in names}
     atlases: dict[str, Any] = {}
-    for e in test:
+    for e in tqdm(test, desc="evaluate scanpath", unit="rec", disable=not progress):
         h, wd = corpus.image_shape[e.image_id]
         size = (float(wd), float(h))
         k = min(prefix, len(e))
@@ -159,7 +167,7 @@ def evaluate_scanpath(
             return {m: float(np.nanmean([v[m] for v in vals])) if vals else math.nan
                     for m in PREFIX_METRICS}  # fmt: skip
 
-        image = image_tensor(corpus, e.image_id)
+        image = image_tensor(corpus, e.image_id).to(dev)
         target = int(pad_batch([e])["target"][0]) if cfg.model.target_finding else None
         drawn = model.sample(image, n_samples=n_samples, max_len=prefix, generator=gen,
                              region_of=region_lookup(corpus, e.image_id, atlases),

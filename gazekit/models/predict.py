@@ -7,6 +7,7 @@ import os
 import numpy as np
 import pandas as pd
 import torch
+from tqdm import tqdm
 
 from gazekit.io.parquet import write_table
 from gazekit.models.data import FINDINGS, pad_batch, region_lookup
@@ -19,10 +20,43 @@ def predict_intent_table(
     data: str | os.PathLike[str],
     out: str | os.PathLike[str] | None = None,
     threshold: float = 0.5,
+    *,
+    device: str = "cpu",
+    progress: bool = False,
+    batch_size: int = 32,
 ) -> pd.DataFrame:
-    """Per-fixation finding probabilities for every recording of ``data``."""
-    model, _, cfg, corpus = checkpoint_and_corpus(checkpoint, data, task="intent")
-    probs = predict_intent(model, corpus, corpus.examples)
+    """Per-fixation finding probabilities for every recording of ``data``.
+
+    Parameters
+    ----------
+    checkpoint : path
+        An ``intent`` checkpoint.
+    data : path
+        Dataset directory.
+    out : path, optional
+        Where to write the ``intent_predictions`` table (Parquet).
+    threshold : float
+        A finding is ``predicted`` at or above this probability.
+    device : str
+        Device of the model: ``cpu``, ``cuda``, ``cuda:N`` or ``auto``.
+    progress : bool
+        Show a progress bar over the recordings (tqdm, on stderr).
+    batch_size : int
+        Recordings per forward pass.
+
+    Returns
+    -------
+    DataFrame
+        One row per fixation (``intent_predictions`` schema).
+    """
+    model, _, cfg, corpus = checkpoint_and_corpus(checkpoint, data, "intent", device)
+    probs = []
+    examples = corpus.examples
+    with tqdm(total=len(examples), desc="predict intent", unit="rec", disable=not progress) as bar:
+        for i in range(0, len(examples), batch_size):
+            part = examples[i : i + batch_size]
+            probs += predict_intent(model, corpus, part, batch_size=batch_size)
+            bar.update(len(part))
     rows = []
     for e, p in zip(corpus.examples, probs, strict=True):
         h, w = corpus.image_shape[e.image_id]
@@ -49,6 +83,8 @@ def sample_scanpath_table(
     n_samples: int = 4,
     max_len: int = 80,
     seed: int = 0,
+    device: str = "cpu",
+    progress: bool = False,
 ) -> pd.DataFrame:
     """``n_samples`` scanpaths for every image of ``data``, in image pixels.
 
@@ -58,9 +94,35 @@ def sample_scanpath_table(
     target" when none is labelled. When the dataset gives search targets (scanpath lists
     such as GazeSearch), every (image, target) pair gets its own samples and a ``target``
     column. An image-free corpus needs an image-free model (``backbone: "none"``).
+
+    Parameters
+    ----------
+    checkpoint : path
+        A ``scanpath`` checkpoint.
+    data : path
+        Dataset directory.
+    out : path, optional
+        Where to write the ``scanpath_predictions`` table (Parquet).
+    n_samples : int
+        Scanpaths per image (or per image and target).
+    max_len : int
+        Longest scanpath (fixations).
+    seed : int
+        Seed of the sampling generator (on ``device``: the same seed draws other
+        scanpaths on cpu and on cuda).
+    device : str
+        Device of the model: ``cpu``, ``cuda``, ``cuda:N`` or ``auto``.
+    progress : bool
+        Show a progress bar over the images (tqdm, on stderr).
+
+    Returns
+    -------
+    DataFrame
+        One row per sampled fixation (``scanpath_predictions`` schema).
     """
-    model, _, cfg, corpus = checkpoint_and_corpus(checkpoint, data, task="scanpath")
-    gen = torch.Generator().manual_seed(seed)
+    model, _, cfg, corpus = checkpoint_and_corpus(checkpoint, data, "scanpath", device)
+    dev = next(model.parameters()).device
+    gen = torch.Generator(device=dev).manual_seed(seed)
     targets: dict[str, list[int]] = {}
     for e in corpus.examples:
         targets.setdefault(e.image_id, []).append(int(pad_batch([e])["target"][0]))
@@ -77,9 +139,11 @@ def sample_scanpath_table(
             units.append((image_id, target))
     atlases: dict = {}
     rows = []
-    for image_id, target in units:
+    for image_id, target in tqdm(
+        units, desc="predict scanpath", unit="image", disable=not progress
+    ):
         h, w = corpus.image_shape[image_id]
-        drawn = model.sample(image_tensor(corpus, image_id), n_samples=n_samples, max_len=max_len,
+        drawn = model.sample(image_tensor(corpus, image_id).to(dev), n_samples=n_samples, max_len=max_len,
                              generator=gen, region_of=region_lookup(corpus, image_id, atlases),
                              target=target)  # fmt: skip
         for k, s in enumerate(drawn):

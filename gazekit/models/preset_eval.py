@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
+from tqdm import tqdm
 
 from gazekit.errors import InputError
 from gazekit.metrics.presets import LOWER_IS_BETTER, PRESETS, score_pair, sed_gazesearch_grid
@@ -41,7 +42,7 @@ from gazekit.models.data import Corpus, Example, load_corpus
 from gazekit.models.evaluate_scanpath import LN2, teacher_forced_ll
 from gazekit.models.report import bootstrap_rows, resample_weights, rows_frame, weighted_mean_stat
 from gazekit.models.splits import check_leakage, examples_of_split
-from gazekit.models.train import TrainConfig, load_checkpoint
+from gazekit.models.train import TrainConfig, load_checkpoint, resolve_device
 
 log = logging.getLogger(__name__)
 
@@ -114,16 +115,17 @@ def _greedy(
     """Most probable component's mean at each step; stop when P(stop) > 1/2."""
     model.eval()
     tokens, fmap = model.encoder(image)
+    dev = tokens.device
     tgt = model.cfg.n_classes if target is None else int(target)
     xy, dur, t = [], [], []
     for i in range(max_len):
         cur = {
-            "xy": torch.tensor([[*xy, (0.0, 0.0)]], dtype=torch.float32),
-            "dur": torch.tensor([[*dur, 0.0]], dtype=torch.float32),
-            "t": torch.tensor([[*t, 0.0]], dtype=torch.float32),
-            "mask": torch.ones(1, i + 1, dtype=torch.bool),
-            "region": torch.zeros(1, i + 1, dtype=torch.long),
-            "target": torch.tensor([tgt]),
+            "xy": torch.tensor([[*xy, (0.0, 0.0)]], dtype=torch.float32, device=dev),
+            "dur": torch.tensor([[*dur, 0.0]], dtype=torch.float32, device=dev),
+            "t": torch.tensor([[*t, 0.0]], dtype=torch.float32, device=dev),
+            "mask": torch.ones(1, i + 1, dtype=torch.bool, device=dev),
+            "region": torch.zeros(1, i + 1, dtype=torch.long, device=dev),
+            "target": torch.tensor([tgt], device=dev),
         }
         p = model.params(model._hidden(cur, tokens, fmap)[:, -1])
         k = int(p["logit_pi"][0].argmax())
@@ -152,6 +154,8 @@ def evaluate_preset(
     seed: int = 0,
     n_boot: int = 1000,
     out: str | os.PathLike[str] | None = None,
+    device: str = "cpu",
+    progress: bool = False,
 ) -> dict[str, pd.DataFrame]:
     """The preset's table for a target-conditioned checkpoint and every baseline.
 
@@ -180,6 +184,10 @@ def evaluate_preset(
         Bootstrap resamples over images.
     out : path, optional
         Directory for ``<preset>_rows.csv`` and ``<preset>.md``.
+    device : str
+        Device of the model: ``cpu``, ``cuda``, ``cuda:N`` or ``auto``.
+    progress : bool
+        Show a progress bar over the held-out recordings (tqdm, on stderr).
 
     Returns
     -------
@@ -194,7 +202,8 @@ def evaluate_preset(
         training recordings not found, or held-out units seen in training.
     """
     spec = PRESETS.get(preset)
-    model, ck = load_checkpoint(checkpoint)
+    model, ck = load_checkpoint(checkpoint, device=resolve_device(device))
+    dev = next(model.parameters()).device
     cfg = TrainConfig.from_dict(ck["config"])
     if ck["task"] != "scanpath":
         raise InputError(f"--preset {preset} evaluates scanpath checkpoints, not {ck['task']!r}")
@@ -235,13 +244,13 @@ def evaluate_preset(
                  targets.RandomHumanSameTarget(train), targets.TargetDensity(train),
                  _CentreBiasPredictor(train)]  # fmt: skip
     rng = np.random.default_rng(seed)
-    gen = torch.Generator().manual_seed(seed)
+    gen = torch.Generator(device=dev).manual_seed(seed)
     names = [f"{MODEL} ({d})" for d in decodings] + [b.name for b in baselines]
     metrics = (*spec.metrics, "sed_gazesearch_grid")
     per: dict[str, dict[str, list[float]]] = {n: {m: [] for m in metrics} for n in names}
-    for e in test:
+    for e in tqdm(test, desc=f"evaluate {preset}", unit="rec", disable=not progress):
         ref = _px(e.xy.astype(np.float64), np.exp(e.dur.astype(np.float64)), frame)
-        image = _image(corpus, e)
+        image = _image(corpus, e).to(dev)
         preds: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
         for d in decodings:
             preds[f"{MODEL} ({d})"] = decode(model, image, e.target, n_samples=n_samples,

@@ -112,10 +112,31 @@ class TrainConfig:
 
 
 def config_path(name: str) -> Path:
-    """A shipped config (``tiny``, ``base``) by name."""
-    p = Path(__file__).parent / "configs" / f"{name}.json"
+    """A shipped config by name (``tiny``, ``base``, ``gazesearch``).
+
+    Parameters
+    ----------
+    name : str
+        Config name (the file stem under ``gazekit/models/configs``).
+
+    Returns
+    -------
+    Path
+        The config file.
+
+    Raises
+    ------
+    InputError
+        No such shipped config; the message lists the shipped ones.
+    """
+    folder = Path(__file__).parent / "configs"
+    p = folder / f"{name}.json"
     if not p.is_file():
-        raise InputError(f"no shipped config {name!r}", path=p)
+        shipped = ", ".join(sorted(f.stem for f in folder.glob("*.json"))) or "none"
+        raise InputError(
+            f"no shipped config {name!r}; shipped: {shipped} (or pass a .json/.toml file)",
+            path=p,
+        )
     return p
 
 
