@@ -64,7 +64,7 @@ def fixtures(base: Path, limit_s: float) -> dict[str, Path]:
     """A simulated dataset with events/intent labels, a checkpoint, and the hostile files."""
     ds = base / "ds"
     for argv in (
-        ["simulate", "-n", "2", "--readers", "2", "--image-size", "256", "-o", str(ds)],
+        ["simulate", "-n", "2", "--readers", "2", "--image-size-px", "256", "-o", str(ds)],
         ["events", str(ds), "-o", str(ds), "--no-progress"],
         ["intent", str(ds)],
         ["train", "intent", "--data", str(ds), "-o", str(base / "run"), "--max-steps", "2",
@@ -120,7 +120,7 @@ def fuzz_cases(f: dict[str, Path], n: int, seed: int) -> list[Case]:
         argv = {
             "convert": ("convert", key, "-o", "{root}/out/{case}"),
             "events": ("events", key, "-o", "{root}/out/{case}", "--no-progress"),
-            "heatmap": ("heatmap", key, "--sigma-unit", "px", "--shape", "256x256", "-o", "{root}/out/{case}"),
+            "heatmap": ("heatmap", key, "--sigma-px", "1", "--shape-px", "256x256", "-o", "{root}/out/{case}"),
             "predict": ("predict", "intent", "--data", "{ds}", "--checkpoint", key, "-o",
                         "{root}/out/{case}.parquet"),
         }[cmd]  # fmt: skip

@@ -241,11 +241,11 @@ def cases() -> list[Case]:
         _c("simulate_readers_unbounded", "simulate", "--readers", "100000000", "-o", out),
         _c("simulate_images_unbounded", "simulate", "-n", "100000000", "-o", out),
         _c("simulate_zero_images", "simulate", "-n", "0", "-o", out),
-        _c("simulate_image_size_huge", "simulate", "--image-size", "1000000", "-o", out),
+        _c("simulate_image_size_huge", "simulate", "--image-size-px", "1000000", "-o", out),
         _c("simulate_unwritable_output", "simulate", "-n", "1", "--readers", "1",
-           "--image-size", "256", "-o", "{unwritable}"),
+           "--image-size-px", "256", "-o", "{unwritable}"),
         _c("simulate_over_existing_without_overwrite", "simulate", "-n", "1", "--readers", "1",
-           "--image-size", "256", "-o", "{ds_copy}"),
+           "--image-size-px", "256", "-o", "{ds_copy}"),
         _c("simulate_duration_negative", "simulate", "--min-duration-s", "-5", "-o", out),
     ]
     # ---------------------------------------------------------------- events
@@ -284,10 +284,10 @@ def cases() -> list[Case]:
         _c("anatomy_png_bomb_labelmap", "anatomy", "{bomb_png}", "--names", "{garbage_json}"),
         _c("anatomy_garbage_json_boxes", "anatomy", "{garbage_json}"),
         _c("anatomy_template_bad_shape", "anatomy", "{garbage_csv}", "--format", "template",
-           "--shape", "0x0"),
+           "--shape-px", "0x0"),
     ]
     # ---------------------------------------------------------------- heatmap
-    hm = ("--sigma-unit", "px", "--shape", "64x64", "-o", out)
+    hm = ("--shape-px", "64x64", "-o", out)  # σ 1° needs a geometry: px σ given per case
     c += [
         _c("heatmap_garbage_events", "heatmap", "{garbage_parquet}", *hm),
         _c("heatmap_empty_csv", "heatmap", "{empty_csv}", *hm),
@@ -295,18 +295,18 @@ def cases() -> list[Case]:
         _c("heatmap_negative_duration", "heatmap", "{events_neg_csv}", *hm),
         _c("heatmap_nan_or_huge_coordinates", "heatmap", "{events_nan_csv}", *hm),
         _c("heatmap_png_bomb_image", "heatmap", "{events_ok_csv}", "--image", "{bomb_png}",
-           "--sigma-unit", "px", "-o", out),
+           "--sigma-px", "1", "-o", out),
         _c("heatmap_garbage_image", "heatmap", "{events_ok_csv}", "--image", "{garbage_png}",
-           "--sigma-unit", "px", "-o", out),
-        _c("heatmap_sigma_negative", "heatmap", "{events_ok_csv}", "--sigma", "-1", *hm),
-        _c("heatmap_sigma_nan", "heatmap", "{events_ok_csv}", "--sigma", "nan", *hm),
+           "--sigma-px", "1", "-o", out),
+        _c("heatmap_sigma_negative", "heatmap", "{events_ok_csv}", "--sigma-px", "-1", *hm),
+        _c("heatmap_sigma_nan", "heatmap", "{events_ok_csv}", "--sigma-px", "nan", *hm),
         _c("heatmap_downsample_zero", "heatmap", "{events_ok_csv}", "--downsample", "0", *hm),
-        _c("heatmap_shape_zero", "heatmap", "{events_ok_csv}", "--sigma-unit", "px", "--shape",
+        _c("heatmap_shape_zero", "heatmap", "{events_ok_csv}", "--sigma-px", "1", "--shape-px",
            "0x0", "-o", out),
         _c("heatmap_px_per_deg_zero", "heatmap", "{events_ok_csv}", "--px-per-deg", "0",
-           "--shape", "64x64", "-o", out),
-        _c("heatmap_unwritable_output", "heatmap", "{events_ok_csv}", "--sigma-unit", "px",
-           "--shape", "64x64", "-o", "{unwritable}"),
+           "--shape-px", "64x64", "-o", out),
+        _c("heatmap_unwritable_output", "heatmap", "{events_ok_csv}", "--sigma-px", "1",
+           "--shape-px", "64x64", "-o", "{unwritable}"),
         _c("heatmap_garbage_atlas", "heatmap", "{events_ok_csv}", "--anatomy", "{garbage_npz}", *hm),
         _c("heatmap_bad_chest_box", "heatmap", "{events_ok_csv}", "--anatomy", "template",
            "--chest-box", "1,2,3", *hm),
@@ -317,7 +317,7 @@ def cases() -> list[Case]:
         _c("intent_garbage_recordings", "intent", "{ds_badrec}", "-o", "{root}/out/intent.parquet"),
         _c("intent_unknown_regime", "intent", "{ds}", "--regime", "nonsense", "-o",
            "{root}/out/i1.parquet"),
-        _c("intent_negative_lag", "intent", "{ds}", "--lag-before", "-1", "-o", "{root}/out/i2.parquet"),
+        _c("intent_negative_lag", "intent", "{ds}", "--lag-before-s", "-1", "-o", "{root}/out/i2.parquet"),
         _c("intent_nan_margin", "intent", "{ds}", "--margin-deg", "nan", "-o", "{root}/out/i3.parquet"),
         _c("intent_unwritable_output", "intent", "{ds}", "-o", "{unwritable}/x.parquet"),
         _c("intent_over_existing_without_overwrite", "intent", "{ds}", "-o", "{garbage_parquet}"),
@@ -384,7 +384,7 @@ def cases() -> list[Case]:
     # ---------------------------------------------------------------- demo
     c += [
         _c("demo_zero_images", "demo", "--images", "0", "-o", out),
-        _c("demo_unwritable_output", "demo", "--images", "1", "--readers", "1", "--image-size",
+        _c("demo_unwritable_output", "demo", "--images", "1", "--readers", "1", "--image-size-px",
            "128", "-o", "{unwritable}"),
     ]
     return c

@@ -56,7 +56,7 @@ def fixtures(tmp_path_factory) -> dict[str, Path]:
     base = tmp_path_factory.mktemp("matrix")
     ds = base / "ds"
     for argv in (
-        ["simulate", "-n", "2", "--readers", "2", "--image-size", "128", "-o", str(ds)],
+        ["simulate", "-n", "2", "--readers", "2", "--image-size-px", "128", "-o", str(ds)],
         ["events", str(ds), "-o", str(ds), "--no-progress"],
         ["intent", str(ds)],
         ["train", "intent", "--data", str(ds), "-o", str(base / "run"), "--max-steps", "1",
@@ -99,6 +99,8 @@ def test_bad_input_gets_a_clean_error(case, fixtures):
     if outcome == "clean_error":
         errors = [ln for ln in res.output.splitlines() if ln.startswith("Error: ")]
         assert res.exit_code != 0 and len(errors) == 1, res.output
+        # the case reaches the code it is about: a renamed flag would pass vacuously
+        assert "No such option" not in res.output, res.output
     if case.check is not None:
         problem = case.check(fixtures)
         assert problem is None, problem
