@@ -20,7 +20,31 @@ def predict_intent_table(
     out: str | os.PathLike[str] | None = None,
     threshold: float = 0.5,
 ) -> pd.DataFrame:
-    """Per-fixation finding probabilities for every recording of ``data``."""
+    """Per-fixation finding probabilities for every recording of ``data``.
+
+    Parameters
+    ----------
+    checkpoint : path-like
+        An intent checkpoint written by :func:`gazekit.models.train.train`.
+    data : path-like
+        Dataset directory (as for :func:`gazekit.models.data.load_corpus`).
+    out : path-like, optional
+        Also write the table as Parquet (``intent_predictions`` schema).
+    threshold : float
+        Probability at or above which a finding is listed in ``predicted``.
+
+    Returns
+    -------
+    DataFrame
+        One row per fixation: ``recording_id``, ``fixation_index``, ``onset_ms`` (ms),
+        ``x_px``, ``y_px`` (image px), ``regime``, ``findings``, ``probabilities``
+        (in [0, 1], one per finding) and ``predicted``.
+
+    Raises
+    ------
+    InputError
+        The checkpoint is not an intent model, or does not fit the dataset.
+    """
     model, _, cfg, corpus = checkpoint_and_corpus(checkpoint, data, task="intent")
     probs = predict_intent(model, corpus, corpus.examples)
     rows = []
@@ -58,6 +82,33 @@ def sample_scanpath_table(
     target" when none is labelled. When the dataset gives search targets (scanpath lists
     such as GazeSearch), every (image, target) pair gets its own samples and a ``target``
     column. An image-free corpus needs an image-free model (``backbone: "none"``).
+
+    Parameters
+    ----------
+    checkpoint : path-like
+        A scanpath checkpoint written by :func:`gazekit.models.train.train`.
+    data : path-like
+        Dataset directory.
+    out : path-like, optional
+        Also write the table as Parquet (``scanpath_predictions`` schema).
+    n_samples : int
+        Scanpaths drawn per image (or per image and target).
+    max_len : int
+        Most fixations per scanpath.
+    seed : int
+        Seed of the sampling generator.
+
+    Returns
+    -------
+    DataFrame
+        One row per sampled fixation: ``image_id``, ``sample``, ``fixation_index``,
+        ``x_px``, ``y_px`` (image px), ``duration_ms`` and ``onset_ms`` (ms from the
+        scanpath's start), and ``target`` when the data gives search targets.
+
+    Raises
+    ------
+    InputError
+        The checkpoint is not a scanpath model, or does not fit the dataset.
     """
     model, _, cfg, corpus = checkpoint_and_corpus(checkpoint, data, task="scanpath")
     gen = torch.Generator().manual_seed(seed)
