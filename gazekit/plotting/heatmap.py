@@ -265,7 +265,23 @@ def plot_region_dwell(
 
 
 def save_figure(fig: Any, path: PathLike, **kwargs: Any) -> Path:
-    """Save a figure atomically (PNG by suffix) and close it; returns the path."""
+    """Save a figure atomically and close it.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure.
+    path : path
+        Destination; its suffix picks the format (``.png``, ``.svg``, ``.pdf``; PNG
+        without a suffix). Folders are created as needed.
+    **kwargs
+        Passed to :meth:`matplotlib.figure.Figure.savefig` (``dpi``, ...).
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
     from gazekit.io.parquet import atomic_path
 
     path = Path(path)
