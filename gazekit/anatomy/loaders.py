@@ -464,6 +464,8 @@ def template_from_box(
         Chest (thorax) bounding box on the image.
     shape : (H, W), px
         Image grid.
+    image_id : str, optional
+        Image the atlas belongs to.
 
     Returns
     -------
@@ -471,6 +473,11 @@ def template_from_box(
         All regions of :data:`~gazekit.anatomy.regions.REGIONS`. The lungs are
         ellipses in the lateral parts of the box; the rest follows
         :func:`template_from_lungs`. A coarse prior, not a segmentation.
+
+    Raises
+    ------
+    InputError
+        The box has no width or height.
     """
     h, w = shape
     x0, y0, x1, y1 = box

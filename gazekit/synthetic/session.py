@@ -377,15 +377,29 @@ def simulate_corpus(
     Parameters
     ----------
     n_images, n_readers : int
+        Number of images, and of readers reading each image.
     seed : int
+        Corpus seed; image ``i`` (from 0) uses ``(seed, i)``, its reader ``Rj`` ``(seed, i, j)``.
     tracker : {"gazepoint", "eyelink"}
+        Simulated tracker (sampling rate, noise, file format).
     strategy : {"seq", "explore", "hybrid", "mixed"}
         ``mixed`` cycles through the three strategies across sessions.
+    image_size : int, px
+        Side of the square images (see :func:`simulate_image`).
+    n_findings : int, optional
+        Findings per image; drawn per image when omitted.
+    min_duration_s : float, s, optional
+        Each reading continues (phase ``review``) until at least this long.
 
     Yields
     ------
     Session
         In image-major order; readers are ``R1 … Rn``.
+
+    Raises
+    ------
+    ValueError
+        Unknown ``strategy``.
     """
     if strategy != "mixed" and strategy not in STRATEGIES:
         raise ValueError(f"strategy must be one of {(*STRATEGIES, 'mixed')}, got {strategy!r}")
