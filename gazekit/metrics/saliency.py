@@ -168,6 +168,14 @@ def nss(saliency: np.ndarray, fixations: Fixations) -> float:
     InputError
         A map is not a non-empty 2-D array, shapes differ, no fixation falls inside the
         map, or the map holds NaN or inf.
+
+    Examples
+    --------
+    A map with one salient pixel, at column 2, row 1:
+
+    >>> s = np.zeros((4, 4)); s[1, 2] = 1.0
+    >>> round(nss(s, ([2.0], [1.0])), 3), round(nss(s, ([0.0], [3.0])), 3)
+    (3.75, -0.25)
     """
     s = _map(saliency).ravel()
     idx = fixation_indices(fixations, saliency.shape)
