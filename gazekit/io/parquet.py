@@ -115,7 +115,7 @@ def atomic_open(path: str | os.PathLike[str], mode: str = "w", **kwargs: Any) ->
     --------
     >>> with atomic_open("notes.txt") as fh:
     ...     _ = fh.write("done")
-    >>> open("notes.txt").read()
+    >>> Path("notes.txt").read_text()
     'done'
     """
     with atomic_path(path) as tmp, open(tmp, mode, **kwargs) as fh:
