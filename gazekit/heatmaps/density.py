@@ -414,7 +414,7 @@ def compute(
     weight : {"duration", "count"}
         Weight each fixation by its duration (ms, a dwell map) or count each once.
     sigma : float
-        Gaussian standard deviation in ``unit`` (default 1°, the foveal radius).
+        Gaussian standard deviation in ``unit`` (default 1°, as :func:`heatmap`).
     unit : {"deg", "px"}
         Unit of ``sigma``.
     geometry : Geometry, optional
