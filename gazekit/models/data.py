@@ -191,15 +191,15 @@ def load_corpus(
     Returns
     -------
     Corpus
-        One :class:`Example` per kept recording (positions normalised to [0, 1] of the
-        image, times in ms) and the images resized to ``image_size`` × ``image_size``
-        float32 in [0, 1], with their original sizes (px).
+        One :class:`Example` per kept recording (positions as fractions [0, 1] of the
+        image; see the module docstring for the fields) and the images resized to
+        ``image_size`` × ``image_size`` float32 in [0, 1], with their original sizes (px).
 
     Raises
     ------
     InputError
-        The directory lacks a needed table or image, or the fixation selection is
-        ambiguous.
+        A needed table or an image is missing, no recording has enough labelled
+        fixations, or the fixation source/method is unknown or ambiguous.
     """
     import warnings
 
