@@ -59,10 +59,8 @@ def fixation_indices(fixations: Fixations, shape: tuple[int, int]) -> np.ndarray
 
     Parameters
     ----------
-    fixations : (H, W) ndarray, or tuple of two (N,) array_like of float, px
-        A fixation map (pixels > 0 fixated, each counted once) or ``(x, y)`` points in
-        pixels of the map grid (column, row), rounded to the nearest pixel; points
-        outside the map are dropped.
+    fixations : (H, W) ndarray, or (x, y) tuple of (N,) array_like, px
+        Fixation map or points on the map grid (see the module docstring).
     shape : (H, W), px
         Map grid.
 
@@ -101,10 +99,8 @@ def fixation_map(fixations: Fixations, shape: tuple[int, int]) -> np.ndarray:
 
     Parameters
     ----------
-    fixations : (H, W) ndarray, or tuple of two (N,) array_like of float, px
-        A fixation map (pixels > 0 fixated, each counted once) or ``(x, y)`` points in
-        pixels of the map grid (column, row), rounded to the nearest pixel; points
-        outside the map are dropped.
+    fixations : (H, W) ndarray, or (x, y) tuple of (N,) array_like, px
+        Fixation map or points on the map grid (see the module docstring).
     shape : (H, W), px
         Map grid.
 
@@ -151,11 +147,9 @@ def nss(saliency: np.ndarray, fixations: Fixations) -> float:
     Parameters
     ----------
     saliency : (H, W) array_like of float
-        Predicted saliency map (any scale; finite values).
-    fixations : (H, W) ndarray, or tuple of two (N,) array_like of float, px
-        A fixation map (pixels > 0 fixated, each counted once) or ``(x, y)`` points in
-        pixels of the map grid (column, row), rounded to the nearest pixel; points
-        outside the map are dropped.
+        Predicted saliency map.
+    fixations : (H, W) ndarray, or (x, y) tuple of (N,) array_like, px
+        Fixation map or points on the map grid (see the module docstring).
 
     Returns
     -------
@@ -166,8 +160,7 @@ def nss(saliency: np.ndarray, fixations: Fixations) -> float:
     Raises
     ------
     InputError
-        A map is not a non-empty 2-D array, shapes differ, no fixation falls inside the
-        map, or the map holds NaN or inf.
+        Malformed map or fixations, no fixation inside the map, or NaN/inf in the map.
 
     Examples
     --------
@@ -208,11 +201,9 @@ def auc_judd(saliency: np.ndarray, fixations: Fixations) -> float:
     Parameters
     ----------
     saliency : (H, W) array_like of float
-        Predicted saliency map (any scale; finite values).
-    fixations : (H, W) ndarray, or tuple of two (N,) array_like of float, px
-        A fixation map (pixels > 0 fixated, each counted once) or ``(x, y)`` points in
-        pixels of the map grid (column, row), rounded to the nearest pixel; points
-        outside the map are dropped.
+        Predicted saliency map.
+    fixations : (H, W) ndarray, or (x, y) tuple of (N,) array_like, px
+        Fixation map or points on the map grid (see the module docstring).
 
     Returns
     -------
@@ -222,8 +213,7 @@ def auc_judd(saliency: np.ndarray, fixations: Fixations) -> float:
     Raises
     ------
     InputError
-        A map is not a non-empty 2-D array, shapes differ, no fixation falls inside the
-        map, or the map holds NaN or inf.
+        Malformed map or fixations, no fixation inside the map, or NaN/inf in the map.
     """
     s = _minmax(_map(saliency)).ravel()
     idx = fixation_indices(fixations, saliency.shape)
@@ -251,11 +241,9 @@ def auc_rank(saliency: np.ndarray, fixations: Fixations) -> float:
     Parameters
     ----------
     saliency : (H, W) array_like of float
-        Predicted saliency map (any scale; finite values).
-    fixations : (H, W) ndarray, or tuple of two (N,) array_like of float, px
-        A fixation map (pixels > 0 fixated, each counted once) or ``(x, y)`` points in
-        pixels of the map grid (column, row), rounded to the nearest pixel; points
-        outside the map are dropped.
+        Predicted saliency map.
+    fixations : (H, W) ndarray, or (x, y) tuple of (N,) array_like, px
+        Fixation map or points on the map grid (see the module docstring).
 
     Returns
     -------
@@ -265,8 +253,7 @@ def auc_rank(saliency: np.ndarray, fixations: Fixations) -> float:
     Raises
     ------
     InputError
-        A map is not a non-empty 2-D array, shapes differ, no fixation falls inside the
-        map, or the map holds NaN or inf.
+        Malformed map or fixations, no fixation inside the map, or NaN/inf in the map.
     """
     s = _map(saliency).ravel()
     idx = fixation_indices(fixations, saliency.shape)
@@ -319,11 +306,9 @@ def auc_borji(
     Parameters
     ----------
     saliency : (H, W) array_like of float
-        Predicted saliency map (any scale; finite values).
-    fixations : (H, W) ndarray, or tuple of two (N,) array_like of float, px
-        A fixation map (pixels > 0 fixated, each counted once) or ``(x, y)`` points in
-        pixels of the map grid (column, row), rounded to the nearest pixel; points
-        outside the map are dropped.
+        Predicted saliency map.
+    fixations : (H, W) ndarray, or (x, y) tuple of (N,) array_like, px
+        Fixation map or points on the map grid (see the module docstring).
     n_splits : int
         Random negative sets (100, as the MIT code).
     step : float
@@ -339,8 +324,7 @@ def auc_borji(
     Raises
     ------
     InputError
-        A map is not a non-empty 2-D array, shapes differ, no fixation falls inside the
-        map, or the map holds NaN or inf.
+        Malformed map or fixations, no fixation inside the map, or NaN/inf in the map.
     """
     s = _minmax(_map(saliency)).ravel()
     idx = fixation_indices(fixations, saliency.shape)
@@ -368,11 +352,9 @@ def auc_shuffled(
     Parameters
     ----------
     saliency : (H, W) array_like of float
-        Predicted saliency map (any scale; finite values).
-    fixations : (H, W) ndarray, or tuple of two (N,) array_like of float, px
-        A fixation map (pixels > 0 fixated, each counted once) or ``(x, y)`` points in
-        pixels of the map grid (column, row), rounded to the nearest pixel; points
-        outside the map are dropped.
+        Predicted saliency map.
+    fixations : (H, W) ndarray, or (x, y) tuple of (N,) array_like, px
+        Fixation map or points on the map grid (see the module docstring).
     other_fixations : (H, W) ndarray, or tuple of two (N,) array_like of float, px
         Other images' fixations, rescaled to this map's grid, in either form of
         ``fixations``.
@@ -391,9 +373,8 @@ def auc_shuffled(
     Raises
     ------
     InputError
-        A map is not a non-empty 2-D array, shapes differ, no fixation falls inside the
-        map, or the map holds NaN or inf.
-        Also when ``other_fixations`` has no point inside the map.
+        Malformed map or fixations, no fixation inside the map, or NaN/inf in the map.
+        Also when ``other_fixations`` has none inside the map.
     """
     s = _minmax(_map(saliency)).ravel()
     idx = fixation_indices(fixations, saliency.shape)
@@ -421,11 +402,9 @@ def info_gain(saliency: np.ndarray, fixations: Fixations, baseline: np.ndarray) 
     Parameters
     ----------
     saliency : (H, W) array_like of float
-        Predicted saliency map (any scale; finite values).
-    fixations : (H, W) ndarray, or tuple of two (N,) array_like of float, px
-        A fixation map (pixels > 0 fixated, each counted once) or ``(x, y)`` points in
-        pixels of the map grid (column, row), rounded to the nearest pixel; points
-        outside the map are dropped.
+        Predicted saliency map.
+    fixations : (H, W) ndarray, or (x, y) tuple of (N,) array_like, px
+        Fixation map or points on the map grid (see the module docstring).
     baseline : (H, W) array_like of float
         Baseline map on the same grid.
 
@@ -437,8 +416,7 @@ def info_gain(saliency: np.ndarray, fixations: Fixations, baseline: np.ndarray) 
     Raises
     ------
     InputError
-        A map is not a non-empty 2-D array, shapes differ, no fixation falls inside the
-        map, or the map holds NaN or inf.
+        Malformed map or fixations, no fixation inside the map, or NaN/inf in the map.
     """
     s = _map(saliency)
     b = _map(baseline, "baseline")
@@ -466,10 +444,9 @@ def cc(saliency: np.ndarray, other: np.ndarray | Fixations) -> float:
     Parameters
     ----------
     saliency : (H, W) array_like of float
-        Predicted saliency map (any scale; finite values).
-    other : (H, W) ndarray, or tuple of two (N,) array_like of float, px
-        The comparison map (e.g. a ground-truth heatmap), or ``(x, y)`` fixation points
-        turned into a count map (:func:`fixation_map`).
+        Predicted saliency map.
+    other : (H, W) ndarray, or (x, y) tuple of (N,) array_like, px
+        Comparison map, or fixation points (as their :func:`fixation_map`).
 
     Returns
     -------
@@ -479,7 +456,7 @@ def cc(saliency: np.ndarray, other: np.ndarray | Fixations) -> float:
     Raises
     ------
     InputError
-        A map is not a non-empty 2-D array, the shapes differ, or a map holds NaN or inf.
+        A map is not 2-D, the shapes differ, or a map holds NaN or inf.
     """
     s = _map(saliency)
     o = _as_map(other, s.shape)
@@ -521,7 +498,7 @@ def kld(saliency: np.ndarray, other: np.ndarray | Fixations) -> float:
     Raises
     ------
     InputError
-        A map is not a non-empty 2-D array, the shapes differ, or a map holds NaN or inf.
+        A map is not 2-D, the shapes differ, or a map holds NaN or inf.
     """
     p = _map(saliency)
     q = _as_map(other, p.shape)
@@ -550,10 +527,9 @@ def sim(saliency: np.ndarray, other: np.ndarray | Fixations) -> float:
     Parameters
     ----------
     saliency : (H, W) array_like of float
-        Predicted saliency map (any scale; finite values).
-    other : (H, W) ndarray, or tuple of two (N,) array_like of float, px
-        The comparison map (e.g. a ground-truth heatmap), or ``(x, y)`` fixation points
-        turned into a count map (:func:`fixation_map`).
+        Predicted saliency map.
+    other : (H, W) ndarray, or (x, y) tuple of (N,) array_like, px
+        Comparison map, or fixation points (as their :func:`fixation_map`).
 
     Returns
     -------
@@ -564,7 +540,7 @@ def sim(saliency: np.ndarray, other: np.ndarray | Fixations) -> float:
     Raises
     ------
     InputError
-        A map is not a non-empty 2-D array, the shapes differ, or a map holds NaN or inf.
+        A map is not 2-D, the shapes differ, or a map holds NaN or inf.
     """
     p = _map(saliency)
     q = _as_map(other, p.shape)
@@ -603,10 +579,9 @@ def emd(saliency: np.ndarray, other: np.ndarray | Fixations, *, size: int = 16) 
     Parameters
     ----------
     saliency : (H, W) array_like of float
-        Predicted saliency map (any scale; finite values).
-    other : (H, W) ndarray, or tuple of two (N,) array_like of float, px
-        The comparison map (e.g. a ground-truth heatmap), or ``(x, y)`` fixation points
-        turned into a count map (:func:`fixation_map`).
+        Predicted saliency map.
+    other : (H, W) ndarray, or (x, y) tuple of (N,) array_like, px
+        Comparison map, or fixation points (as their :func:`fixation_map`).
     size : int
         Most bins per side of the downsampled grids.
 
@@ -619,7 +594,7 @@ def emd(saliency: np.ndarray, other: np.ndarray | Fixations, *, size: int = 16) 
     Raises
     ------
     InputError
-        A map is not a non-empty 2-D array, the shapes differ, or a map holds NaN or inf.
+        A map is not 2-D, the shapes differ, or a map holds NaN or inf.
     """
     from scipy import sparse
     from scipy.optimize import linprog
