@@ -209,6 +209,20 @@ class Geometry:
         -------
         float, px/deg
             The first of :meth:`px_per_deg_xy`.
+
+        Raises
+        ------
+        GeometryError
+            The screen size in mm or the viewing distance is unknown.
+
+        Examples
+        --------
+        A 1920×1080 px, 531×299 mm monitor viewed from 70 cm:
+
+        >>> g = Geometry(screen_w_px=1920, screen_h_px=1080, screen_w_mm=531.0,
+        ...              screen_h_mm=298.7, viewing_distance_mm=700.0)
+        >>> round(g.px_per_deg(), 1)
+        44.2
         """
         return self.px_per_deg_xy()[0]
 
@@ -402,9 +416,24 @@ def letterbox(
 ) -> tuple[float, float, float, float]:
     """Placement of an image scaled to fit a screen keeping aspect ratio, centred.
 
+    Parameters
+    ----------
+    image_w, image_h : float, image px
+        Size of the image.
+    screen_w, screen_h : float, screen px
+        Size of the screen (or viewer window).
+
     Returns
     -------
     left, top, disp_w, disp_h : float, screen px
+        Top-left corner of the displayed image and its displayed size.
+
+    Examples
+    --------
+    A portrait radiograph on a landscape monitor is pillar-boxed:
+
+    >>> letterbox(2000, 2500, 1920, 1080)
+    (528.0, 0.0, 864.0, 1080.0)
     """
     s = min(screen_w / image_w, screen_h / image_h)
     disp_w, disp_h = image_w * s, image_h * s
@@ -450,7 +479,19 @@ def local_px_per_deg(table: Any, geometry: Geometry | None) -> tuple[np.ndarray,
 
 
 def is_time_varying(table: Any) -> bool:
-    """Whether a samples/events table carries a changing ``px_per_deg_x``/``_y`` mapping."""
+    """Whether a samples/events table carries a changing ``px_per_deg_x``/``_y`` mapping.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Rows of a samples or events table (any object with ``columns``).
+
+    Returns
+    -------
+    bool
+        True when either column holds at least two different finite values (a viewer
+        that zooms: REFLACX); False when the columns are absent, empty or constant.
+    """
     for col in PPD_COLUMNS:
         if col in getattr(table, "columns", ()):
             v = np.asarray(table[col], dtype=np.float64)

@@ -185,7 +185,31 @@ _NEGATIONS = ("no ", "without ", "negative for ", "free of ", "resolved ")
 def to_gazeintent(label: str, corpus: str = "reflacx") -> str | None:
     """Map a REFLACX or EGD-CXR label to its GazeIntent finding (``None`` if none).
 
-    Unknown labels raise ``KeyError`` naming the label, so a typo never maps silently.
+    Parameters
+    ----------
+    label : str
+        A corpus label as written in the corpus (``"Enlarged cardiac silhouette"``), or
+        already a GazeIntent finding name (returned as is).
+    corpus : {"reflacx", "egd"}
+        Which corpus table to use (anything other than ``"reflacx"`` uses EGD-CXR's).
+
+    Returns
+    -------
+    str or None
+        A name of :data:`GAZEINTENT_FINDINGS`, or ``None`` for a label with no
+        GazeIntent counterpart (``"Hiatal hernia"``).
+
+    Raises
+    ------
+    KeyError
+        Unknown labels, naming the label, so a typo never maps silently.
+
+    Examples
+    --------
+    >>> to_gazeintent("Enlarged cardiac silhouette")
+    'cardiomegaly'
+    >>> to_gazeintent("Hiatal hernia") is None
+    True
     """
     table = REFLACX_TO_GAZEINTENT if corpus == "reflacx" else EGD_TO_GAZEINTENT
     if label in GAZEINTENT_FINDINGS:
@@ -204,8 +228,22 @@ def _pattern(finding: str) -> re.Pattern[str]:
 def mentioned_findings(text: str, *, skip_negated: bool = True) -> list[str]:
     """GazeIntent findings a dictated phrase mentions, in vocabulary order.
 
-    A mention preceded in the same phrase by a negation ("no pneumothorax") is
-    skipped when ``skip_negated``.
+    A finding is mentioned when one of its :data:`SYNONYMS` appears as whole words
+    (case-insensitive). A mention preceded in the same clause (text since the last
+    ``.``, ``,`` or ``;``) by a negation ("no pneumothorax") is skipped when
+    ``skip_negated``.
+
+    Parameters
+    ----------
+    text : str
+        Dictated text (a phrase or a whole report).
+    skip_negated : bool
+        Skip negated mentions.
+
+    Returns
+    -------
+    list of str
+        Names of :data:`GAZEINTENT_FINDINGS`, each at most once.
 
     Examples
     --------

@@ -107,7 +107,19 @@ def rle_decode(rle: str, height: int, width: int) -> np.ndarray:
 
 
 def rle_encode(mask: np.ndarray) -> str:
-    """Inverse of :func:`rle_decode` (1-indexed, row-major runs)."""
+    """Encode a mask as a CheXmask run-length string (inverse of :func:`rle_decode`).
+
+    Parameters
+    ----------
+    mask : (H, W) ndarray of bool
+        Region mask (True or 1 inside, False or 0 outside).
+
+    Returns
+    -------
+    str
+        Space-separated ``start length`` pairs over the row-major flattened mask,
+        starts 1-indexed, lengths in pixels; empty for an empty mask.
+    """
     flat = np.concatenate([[0], np.asarray(mask, dtype=np.int8).ravel(), [0]])
     edges = np.flatnonzero(np.diff(flat))
     starts, ends = edges[::2], edges[1::2]
@@ -232,8 +244,22 @@ def from_label_map(
     Parameters
     ----------
     labels : (H, W) ndarray of int, or path to a ``.npy`` or ``.png``
+        Label image on the radiograph's pixel grid (px).
     names : dict of int -> str
         Label value -> region name. Labels not in the table are ignored.
+    image_id : str, optional
+        Image the atlas belongs to; defaults to the file's stem when ``labels``
+        is a path.
+
+    Returns
+    -------
+    Atlas
+        One ``(H, W)`` boolean mask per entry of ``names``, in ascending label order.
+
+    Raises
+    ------
+    InputError
+        The file cannot be read, or the label map is not 2-D.
     """
     path = None
     if not isinstance(labels, np.ndarray):
@@ -257,7 +283,26 @@ def from_label_map(
 
 
 def read_name_table(path: PathLike) -> dict[int, str]:
-    """Read a ``{label: name}`` table from JSON (object) or CSV/TSV (``label,name`` rows)."""
+    """Read a ``{label: name}`` table from JSON (object) or CSV/TSV (``label,name`` rows).
+
+    Parameters
+    ----------
+    path : path
+        ``.json`` file holding one object ``{"1": "right_lung", ...}``, or a text
+        file of ``label,name`` (or tab-separated) rows; a non-numeric first row is
+        taken as a header and skipped, blank lines are skipped.
+
+    Returns
+    -------
+    dict of int -> str
+        Label value -> region name.
+
+    Raises
+    ------
+    InputError
+        The file cannot be read, the JSON is not an object with integer keys, or a
+        row (named by its line number) is not ``label,name``.
+    """
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -292,7 +337,23 @@ def from_boxes(
     shape: tuple[int, int],
     image_id: str | None = None,
 ) -> Atlas:
-    """Atlas of axis-aligned boxes ``name -> (x0, y0, x1, y1)`` px (x1, y1 exclusive)."""
+    """Atlas of axis-aligned boxes.
+
+    Parameters
+    ----------
+    boxes : dict of str -> (x0, y0, x1, y1), px
+        Region name -> box on the image; ``x1`` and ``y1`` are exclusive. Corners are
+        rounded to the nearest pixel and clipped to the grid.
+    shape : (H, W), px
+        Image grid.
+    image_id : str, optional
+        Image the atlas belongs to.
+
+    Returns
+    -------
+    Atlas
+        One ``(H, W)`` boolean mask per box, in the order of ``boxes``.
+    """
     h, w = shape
     masks = np.zeros((len(boxes), h, w), dtype=bool)
     for r, (x0, y0, x1, y1) in enumerate(boxes.values()):
@@ -309,6 +370,23 @@ def read_boxes(path: PathLike, shape: tuple[int, int] | None = None) -> Atlas:
     "original_y1", "original_x2", "original_y2"}, …]}``), a list of such objects, or a
     ``{name: [x0, y0, x1, y1]}`` mapping. Names map to canonical regions
     (:data:`IMAGENOME_NAMES`); the grid is ``shape`` or the boxes' extent.
+
+    Parameters
+    ----------
+    path : path
+        JSON file. Objects without ``original_*`` keys are read from ``x1, y1, x2, y2``.
+    shape : (H, W), px, optional
+        Image grid; by default the smallest grid holding every box.
+
+    Returns
+    -------
+    Atlas
+        One box mask per region; ``image_id`` from the file, else the file's stem.
+
+    Raises
+    ------
+    InputError
+        The file cannot be read or parsed, or a box entry lacks a coordinate.
     """
     path = Path(path)
     try:
@@ -339,9 +417,24 @@ def read_boxes(path: PathLike, shape: tuple[int, int] | None = None) -> Atlas:
 
 
 def read_chest_box(path: PathLike) -> tuple[float, float, float, float]:
-    """Read a chest bounding box ``(x0, y0, x1, y1)`` px from a REFLACX-style CSV.
+    """Read a chest bounding box from a REFLACX-style CSV.
 
-    The CSV needs columns ``xmin, ymin, xmax, ymax`` (the first row is used).
+    Parameters
+    ----------
+    path : path
+        CSV with columns ``xmin, ymin, xmax, ymax`` (case and surrounding spaces
+        ignored); the first row is used.
+
+    Returns
+    -------
+    (x0, y0, x1, y1) : tuple of float, px
+        Box corners on the image.
+
+    Raises
+    ------
+    InputError
+        The file cannot be read, a column is missing, it has no row, or the box is
+        degenerate (``xmax <= xmin`` or ``ymax <= ymin``).
     """
     import pandas as pd
 
@@ -377,6 +470,8 @@ def template_from_box(
         Chest (thorax) bounding box on the image.
     shape : (H, W), px
         Image grid.
+    image_id : str, optional
+        Image the atlas belongs to.
 
     Returns
     -------
@@ -384,6 +479,11 @@ def template_from_box(
         All regions of :data:`~gazekit.anatomy.regions.REGIONS`. The lungs are
         ellipses in the lateral parts of the box; the rest follows
         :func:`template_from_lungs`. A coarse prior, not a segmentation.
+
+    Raises
+    ------
+    InputError
+        The box has no width or height.
     """
     h, w = shape
     x0, y0, x1, y1 = box
@@ -417,6 +517,19 @@ def template_from_lungs(
     right_lung, left_lung : (H, W) ndarray of bool
         Patient's right lung (image left on a PA film) and left lung.
     heart : (H, W) ndarray of bool, optional
+        Heart mask on the same grid; an ellipse prior when omitted.
+    image_id : str, optional
+        Image the atlas belongs to.
+
+    Returns
+    -------
+    Atlas
+        Every region of :data:`~gazekit.anatomy.regions.REGIONS` on the ``(H, W)`` grid.
+
+    Raises
+    ------
+    InputError
+        A lung mask is empty.
     """
     right_lung = np.asarray(right_lung, bool)
     left_lung = np.asarray(left_lung, bool)

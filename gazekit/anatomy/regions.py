@@ -37,5 +37,22 @@ DISPLAY_NAMES: dict[str, str] = {name: name.replace("_", " ") for name in REGION
 
 
 def children(name: str) -> list[str]:
-    """Direct sub-regions of ``name``."""
+    """Direct sub-regions of ``name``.
+
+    Parameters
+    ----------
+    name : str
+        A region of :data:`REGIONS`, such as ``"right_lung"``.
+
+    Returns
+    -------
+    list of str
+        Its direct children in :data:`HIERARCHY`, in :data:`REGIONS` order; empty for a
+        leaf or an unknown name.
+
+    Examples
+    --------
+    >>> children("mediastinum")
+    ['trachea']
+    """
     return [r for r, p in HIERARCHY.items() if p == name]

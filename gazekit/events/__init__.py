@@ -103,6 +103,14 @@ ATTRS_KEY = "gazekit_events"
 def detector_parameters(method: str, **params: Any) -> dict[str, Any]:
     """The full, validated parameter set of ``method`` (defaults updated by ``params``).
 
+    Parameters
+    ----------
+    method : str
+        A registered detector (``ivt``, ``idt``, ``adaptive``).
+    **params
+        Any field of :class:`SignalParams`, :class:`PostParams` or the detector's
+        parameter class, in the units their names carry (``min_fixation_ms``, ...).
+
     Returns
     -------
     dict
@@ -158,7 +166,29 @@ def label_samples(
 def event_arrays(signal: Signal, codes: np.ndarray) -> dict[str, np.ndarray]:
     """Events of one recording as plain arrays (``code`` plus the numeric columns).
 
-    The NumPy half of :func:`events_from_labels`; batches build one table at the end.
+    The NumPy half of :func:`events_from_labels`; batches build one table at the end
+    (:func:`events_table`).
+
+    Parameters
+    ----------
+    signal : Signal
+        The prepared signal (:func:`prepare`) the codes were computed on.
+    codes : (n,) array_like of int8
+        One :data:`CODE_NAMES` index per sample of ``signal``.
+
+    Returns
+    -------
+    dict of str -> (E,) ndarray
+        ``code`` (int8) and, as float64, ``onset_ms``, ``offset_ms``, ``duration_ms`` (ms);
+        ``x_px``, ``y_px``, ``start_x_px``, ``start_y_px``, ``end_x_px``, ``end_y_px``,
+        ``dispersion_px``, ``amplitude_px`` (px); ``dispersion_deg``, ``amplitude_deg``
+        (deg) and ``peak_velocity_deg_s``, ``mean_velocity_deg_s`` (deg/s), NaN without a
+        geometry (degree-free mode).
+
+    Raises
+    ------
+    InputError
+        ``codes`` does not have one entry per sample.
     """
     codes = np.ascontiguousarray(codes, dtype=np.int8)
     if codes.shape != signal.t_ms.shape:
@@ -214,7 +244,23 @@ def event_arrays(signal: Signal, codes: np.ndarray) -> dict[str, np.ndarray]:
 def events_table(
     parts: Sequence[tuple[str, dict[str, np.ndarray]]], method: str, eye: str | None = "both"
 ) -> pd.DataFrame:
-    """One ``events`` DataFrame from ``(recording_id, event_arrays)`` pairs, in order."""
+    """One ``events`` DataFrame from ``(recording_id, event_arrays)`` pairs, in order.
+
+    Parameters
+    ----------
+    parts : sequence of (str, dict of str -> ndarray)
+        Recording id and the output of :func:`event_arrays` for that recording.
+    method : str
+        Detector name, written to the ``method`` column.
+    eye : str or None
+        Written to the ``eye`` column (``"both"`` by default).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``events`` schema columns with ``source="detected"``; the numeric columns in the
+        units of :func:`event_arrays`. Empty (with all columns) when ``parts`` is empty.
+    """
     counts = [len(arr["code"]) for _, arr in parts]
     total = int(sum(counts))
     ids = np.repeat(np.array([rid for rid, _ in parts] or [""], dtype=object), counts or [0])
@@ -269,11 +315,29 @@ def events_from_labels(
     Positions, dispersion and velocities are over the event's valid samples; degree
     properties are NaN in degree-free mode.
 
+    Parameters
+    ----------
+    signal : Signal
+        The prepared signal (:func:`prepare`).
+    codes : (n,) array_like of int8
+        One :data:`CODE_NAMES` index per sample.
+    method : str
+        Detector name, written to the ``method`` column.
+    recording_id : str
+        Written to the ``recording_id`` column.
+    eye : str or None
+        Written to the ``eye`` column.
+
     Returns
     -------
     pandas.DataFrame
         ``events`` schema columns, ``source="detected"``, ``method=method``; sorted by
         onset and non-overlapping.
+
+    Raises
+    ------
+    InputError
+        ``codes`` does not have one entry per sample.
     """
     return events_table([(recording_id, event_arrays(signal, codes))], method, eye)
 
@@ -356,11 +420,31 @@ def detect_many(
     (default: the CPU count) runs recordings concurrently without copying samples;
     the events table is built once for the whole batch.
 
+    Parameters
+    ----------
+    recordings : iterable of Recording
+        Each with its own geometry (or pass ``degree_free=True``).
+    method : str
+        A registered detector: ``ivt``, ``idt`` (and ``adaptive`` when installed).
+    jobs : int, optional
+        Worker threads; 1 runs serially.
+    **params
+        As for :func:`detect`; checked once before any work.
+
     Returns
     -------
     pandas.DataFrame
         All recordings' events, in input order; ``attrs`` as for :func:`detect`
         (without ``sampling_rate_hz``, which may differ between recordings).
+
+    Raises
+    ------
+    GazekitError
+        Unknown method or parameter, or a bad parameter value.
+    InputError
+        A recording has too few samples, all-NaN gaze or a bad time column.
+    GeometryError
+        A recording has no screen geometry and ``degree_free`` is not set.
     """
     recs: Sequence[Recording] = list(recordings)
     p = resolve(method, **params)

@@ -264,7 +264,24 @@ def _build(cls: type, given: Mapping[str, Any], base: Any = None) -> Any:
 
 
 def accepted_names(method: str) -> list[str]:
-    """Every parameter name ``method`` accepts, sorted."""
+    """Every parameter name ``method`` accepts, sorted.
+
+    Parameters
+    ----------
+    method : str
+        A registered detector (``ivt``, ``idt``, ``adaptive``).
+
+    Returns
+    -------
+    list of str
+        Field names of :class:`SignalParams`, :class:`PostParams` and the detector's own
+        parameter class.
+
+    Raises
+    ------
+    GazekitError
+        Unknown method (the message lists the registered ones).
+    """
     from gazekit.events.base import DETECTORS
 
     spec = DETECTORS.get(method)
@@ -314,6 +331,12 @@ def resolve(method: str, /, **params: Any) -> EventParams:
 
 def validate_stage_params(params: Mapping[str, Any]) -> None:
     """Check the pipeline's ``events`` stage parameters (``method`` plus any of :func:`resolve`).
+
+    Parameters
+    ----------
+    params : mapping of str -> object
+        ``method`` (``"ivt"`` when absent) and parameter values, possibly as text from
+        ``-p events.name=value``.
 
     Raises
     ------

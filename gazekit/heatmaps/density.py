@@ -107,11 +107,21 @@ def sigma_to_px(sigma: float, unit: str = "deg", geometry: Geometry | None = Non
 
 
 def fixation_px_per_deg(fixations: pd.DataFrame) -> np.ndarray | None:
-    """(N, 2) per-fixation image px per degree (x, y), when the table carries them.
+    """Per-fixation image px per degree (x, y), when the table carries them.
 
-    The ``px_per_deg_x``/``px_per_deg_y`` columns of an events table (a viewer that zooms
-    and pans: REFLACX), for the rows :func:`fixation_arrays` returns; ``None`` without them
-    (or when they are all empty, as in tables of trackers with a fixed mapping).
+    Parameters
+    ----------
+    fixations : DataFrame
+        Events table; its ``px_per_deg_x``/``px_per_deg_y`` columns are those of a viewer
+        that zooms and pans (REFLACX). An ``event`` column keeps only ``fixation`` rows, as
+        :func:`fixation_arrays` does.
+
+    Returns
+    -------
+    (N, 2) ndarray of float64, px/deg, or None
+        Column 0 along x, column 1 along y, NaN where unknown (a missing column is all
+        NaN); ``None`` without either column or when every entry is NaN (tables of
+        trackers with a fixed mapping).
     """
     if not any(c in fixations.columns for c in PPD_COLUMNS):
         return None
@@ -177,13 +187,20 @@ def splat(
 def blur(grid: np.ndarray, sigma_px: float | tuple[float, float]) -> np.ndarray:
     """Separable Gaussian blur (zero outside the grid), truncated at 4 σ.
 
+    Uses OpenCV in float32 when available, else :func:`scipy.ndimage.gaussian_filter`.
+
     Parameters
     ----------
     grid : (H, W) ndarray
+        Map to blur.
     sigma_px : float or (sx, sy), grid px
-        One σ, or one per axis (x = columns, y = rows).
+        One σ, or one per axis (x = columns, y = rows). An axis with σ ≤ 0 is not
+        blurred; with both ≤ 0 ``grid`` is returned as is.
 
-    OpenCV in float32 when available, else :func:`scipy.ndimage.gaussian_filter`.
+    Returns
+    -------
+    (H, W) ndarray of float64
+        The blurred map (mass near the border that falls outside the grid is lost).
     """
     sx, sy = (sigma_px, sigma_px) if np.isscalar(sigma_px) else sigma_px  # type: ignore[misc]
     sx, sy = float(sx), float(sy)
@@ -207,8 +224,29 @@ def blur(grid: np.ndarray, sigma_px: float | tuple[float, float]) -> np.ndarray:
 
 
 def normalize_map(m: np.ndarray, how: str = "probability", pixel_area: float = 1.0) -> np.ndarray:
-    """Normalise a map: ``probability`` (sums to 1), ``density`` (integrates to 1 per
-    image px², i.e. sum × ``pixel_area`` = 1), ``max`` (peak 1) or ``none``."""
+    """Normalise a map.
+
+    Parameters
+    ----------
+    m : (H, W) ndarray
+        Map to normalise (small negative values from a float32 blur are clipped to 0,
+        except with ``"none"``).
+    how : {"probability", "density", "max", "none"}
+        ``probability``: sums to 1; ``density``: integrates to 1 per image px², i.e.
+        sum × ``pixel_area`` = 1; ``max``: peak 1; ``none``: unchanged.
+    pixel_area : float, image px²
+        Area of one grid pixel (``downsample**2``), used by ``"density"``.
+
+    Returns
+    -------
+    (H, W) ndarray of float64
+        The normalised map; an all-zero map stays all zeros.
+
+    Raises
+    ------
+    InputError
+        ``how`` is not one of the four names.
+    """
     if how not in NORMALIZE:
         raise InputError(f"normalize must be one of {NORMALIZE}, got {how!r}")
     if how == "none":
@@ -360,10 +398,54 @@ def compute(
     normalize: str = "probability",
     downsample: int = 1,
 ) -> np.ndarray:
-    """Heatmap of a fixation table (``x_px``, ``y_px``, ``duration_ms``); see :func:`heatmap`.
+    """Heatmap of a fixation table; see :func:`heatmap`.
 
     Per-fixation ``px_per_deg_x``/``px_per_deg_y`` columns (REFLACX's zoom) set each
     fixation's σ in degrees.
+
+    Parameters
+    ----------
+    fixations : DataFrame
+        ``x_px``, ``y_px`` (image frame) and, for duration weights, ``duration_ms`` (or
+        ``onset_ms``/``offset_ms``); rows of one source, method and eye (see
+        :func:`fixation_arrays`).
+    shape : (H, W), px
+        Image size.
+    weight : {"duration", "count"}
+        Weight each fixation by its duration (ms, a dwell map) or count each once.
+    sigma : float
+        Gaussian standard deviation in ``unit`` (default 1°, as :func:`heatmap`).
+    unit : {"deg", "px"}
+        Unit of ``sigma``.
+    geometry : Geometry, optional
+        Needed for degrees when the table has no per-fixation px/deg.
+    normalize : {"probability", "density", "max", "none"}
+        See :func:`normalize_map`.
+    downsample : int
+        Compute on a grid ``downsample`` times coarser.
+
+    Returns
+    -------
+    (H', W') ndarray of float64
+        The map, ``H' = ceil(H / downsample)``, ``W' = ceil(W / downsample)``.
+
+    Raises
+    ------
+    InputError
+        A needed column is missing, the rows mix sources/methods/eyes, or an option is
+        invalid (``sigma`` not positive, degrees without a geometry, unknown ``weight``
+        or ``normalize``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> fix = pd.DataFrame({"x_px": [10.0, 30.0], "y_px": [20.0, 20.0],
+    ...                     "duration_ms": [300.0, 100.0]})
+    >>> m = compute(fix, (40, 50), sigma=2, unit="px")
+    >>> m.shape, round(float(m.sum()), 6), np.unravel_index(m.argmax(), m.shape)
+    ((40, 50), 1.0, (np.int64(20), np.int64(10)))
+    >>> round(float(m[20, 10] / m[20, 30]), 2)  # dwell-weighted: 300 ms vs 100 ms
+    3.0
     """
     x, y, w = fixation_arrays(fixations, weight=weight)
     return heatmap(
@@ -399,9 +481,28 @@ def stacked(
 ) -> np.ndarray:
     """Per-anatomy heatmaps stacked as an (H', W', R) array (axis 2 = ``atlas.names``).
 
-    Each slice is ``heat`` inside the region, zero outside, normalised within the region
-    (``probability``: sums to 1; ``density``: integrates to 1 per image px²; ``max``:
-    peak 1; ``none``: masked only). ``dtype`` float32 halves memory for large batches.
+    Each slice is ``heat`` inside the region, zero outside, normalised within the region.
+
+    Parameters
+    ----------
+    heat : (H', W') ndarray
+        A heatmap on the atlas grid or a downsampled one.
+    atlas : gazekit.anatomy.Atlas
+        Regions, resampled to ``heat``'s grid.
+    normalize : {"probability", "density", "max", "none"}
+        ``probability``: each slice sums to 1; ``density``: integrates to 1 per image
+        px²; ``max``: peak 1; ``none``: masked only. A region without gaze stays zero.
+    dtype : numpy dtype
+        Output dtype; float32 halves memory for large batches.
+
+    Returns
+    -------
+    (H', W', R) ndarray of ``dtype``
+
+    Raises
+    ------
+    InputError
+        ``normalize`` is not one of the four names.
     """
     if normalize not in NORMALIZE:
         raise InputError(f"normalize must be one of {NORMALIZE}, got {normalize!r}")
@@ -420,7 +521,21 @@ def stacked(
 
 
 def region_mass(heat: np.ndarray, atlas: Any) -> np.ndarray:
-    """(R,) share of the heatmap's mass inside each region (regions may overlap)."""
+    """Share of the heatmap's mass inside each region (regions may overlap).
+
+    Parameters
+    ----------
+    heat : (H', W') ndarray
+        A heatmap (any normalisation) on the atlas grid or a downsampled one.
+    atlas : gazekit.anatomy.Atlas
+        R regions, resampled to ``heat``'s grid.
+
+    Returns
+    -------
+    (R,) ndarray of float64
+        Fraction (0..1) of ``heat.sum()`` inside each region, in ``atlas.names`` order;
+        all zeros for an empty map.
+    """
     masks = atlas.grid_masks(heat.shape).reshape(-1, len(atlas.names))
     tot = heat.sum()
     mass = heat.ravel().astype(np.float32) @ masks
@@ -437,8 +552,19 @@ def phrase_windows(
     transcript : DataFrame
         ``transcripts`` schema (``start_ms``, optional ``level``).
     before_ms : float, ms
+        Window length before each start (3 s by default).
     level : str, optional
         Keep only rows of this level (e.g. ``"phrase"``).
+
+    Returns
+    -------
+    list of (float, float), ms
+        ``(start_ms - before_ms, start_ms)`` per row, for :func:`windowed`.
+
+    Raises
+    ------
+    InputError
+        The transcript lacks ``start_ms``.
     """
     if "start_ms" not in transcript.columns:
         raise InputError("transcript lacks column 'start_ms'", column="start_ms")
@@ -459,13 +585,32 @@ def windowed(
     """Heatmaps of the fixations overlapping each time window.
 
     A fixation contributes the part of its duration inside ``[start, end)`` ms (with
-    ``weight="count"``, 1 if it overlaps at all). ``kwargs`` go to :func:`heatmap`
-    (``sigma``, ``unit``, ``geometry``, ``normalize``, ``downsample``).
+    ``weight="count"``, 1 if it overlaps at all).
+
+    Parameters
+    ----------
+    fixations : DataFrame
+        ``x_px``, ``y_px``, ``onset_ms`` and ``offset_ms`` (or ``duration_ms``); rows
+        of one source, method and eye.
+    shape : (H, W), px
+        Image size.
+    windows : sequence of (start, end), ms
+        Time windows on the recording's clock (e.g. :func:`phrase_windows`).
+    weight : {"duration", "count"}
+        Weight by the overlapping duration (ms) or count overlapping fixations.
+    **kwargs
+        Passed to :func:`heatmap` (``sigma``, ``unit``, ``geometry``, ``normalize``,
+        ``downsample``).
 
     Returns
     -------
     (K, H', W') ndarray of float64
         One map per window (all zeros when no fixation overlaps).
+
+    Raises
+    ------
+    InputError
+        ``weight`` is unknown or the table lacks the timing columns.
     """
     if weight not in WEIGHTS:
         raise InputError(f"weight must be one of {WEIGHTS}, got {weight!r}")

@@ -152,13 +152,36 @@ def per_anatomy_batch(
     normalize: str = "probability",
     workers: int = 1,
 ) -> Iterator[np.ndarray]:
-    """Stacked per-anatomy heatmaps (H', W', R) float32 for many ``(fixations, atlas)`` pairs.
+    """Stacked per-anatomy heatmaps for many ``(fixations, atlas)`` pairs.
 
     A generator (500 stacks of 256×256×14 would be 1.8 GB at once), in input order.
     Per recording: one splat, one blur on the grid ``downsample`` times coarser and one
     masked normalisation; ``downsample=4`` keeps a 1° kernel (≈ 40 px at typical
     reading distances) well resolved. ``workers > 1`` runs recordings in threads
     (NumPy and OpenCV release the GIL).
+
+    Parameters
+    ----------
+    items : iterable of (DataFrame, Atlas)
+        A fixation table (``x_px``, ``y_px``, ``duration_ms``; see
+        :func:`~gazekit.heatmaps.density.fixation_arrays`) and the atlas of its image.
+    sigma : float
+        Gaussian standard deviation in ``unit`` (1° by default).
+    unit : {"deg", "px"}
+        Unit of ``sigma``.
+    geometry : Geometry, optional
+        Needed for degrees unless the tables carry per-fixation px/deg.
+    downsample : int
+        Grid coarsening factor (``H' = ceil(H / downsample)``).
+    normalize : {"probability", "density", "max", "none"}
+        Normalisation inside each region (see :func:`~gazekit.heatmaps.density.stacked`).
+    workers : int
+        Threads; 1 runs in the calling thread.
+
+    Yields
+    ------
+    (H', W', R) ndarray of float32
+        One stack per item, axis 2 in ``atlas.names`` order.
     """
 
     def one(item: tuple[pd.DataFrame, Any]) -> np.ndarray:
@@ -189,9 +212,25 @@ def per_anatomy_batch(
 def group_stats(stats: pd.DataFrame, by: tuple[str, ...] = ("image_id", "region")) -> pd.DataFrame:
     """Across-reader group means of a ``region_stats`` table.
 
-    Returns one row per ``by`` group with ``n_readers`` and the mean and standard
-    deviation of ``dwell_ms``, ``dwell_share``, ``fixation_count``, ``coverage``
-    and ``revisits``, plus the share of readers who fixated the region (``p_fixated``).
+    Parameters
+    ----------
+    stats : DataFrame
+        ``region_stats`` rows (:func:`region_stats`) of several recordings.
+    by : tuple of str
+        Grouping columns.
+
+    Returns
+    -------
+    DataFrame
+        One row per ``by`` group with ``n_readers`` (distinct recordings), the mean and
+        standard deviation (``<col>_mean``, ``<col>_std``) of ``dwell_ms`` (ms),
+        ``dwell_share`` (0..1), ``fixation_count``, ``coverage`` (0..1) and ``revisits``,
+        and ``p_fixated``, the share of readers who fixated the region.
+
+    Raises
+    ------
+    InputError
+        A needed column is missing.
     """
     cols = ["dwell_ms", "dwell_share", "fixation_count", "coverage", "revisits"]
     missing = [c for c in (*by, *cols) if c not in stats.columns]
@@ -208,10 +247,21 @@ def group_stats(stats: pd.DataFrame, by: tuple[str, ...] = ("image_id", "region"
 def reader_agreement(stats: pd.DataFrame, value: str = "dwell_share") -> pd.DataFrame:
     """Between-reader agreement on the regional profile of ``value``, per image.
 
-    Returns one row per image: ``n_readers``, ``mean_pairwise_r`` (mean Pearson
-    correlation between readers' region profiles) and ``kendall_w`` (Kendall's
-    coefficient of concordance of the region rankings, no tie correction; 1 = all
-    readers rank the regions identically).
+    Parameters
+    ----------
+    stats : DataFrame
+        ``region_stats`` rows with ``image_id``, ``region``, ``recording_id`` and ``value``.
+    value : str
+        Column whose per-region profile is compared (``dwell_share`` by default).
+
+    Returns
+    -------
+    DataFrame
+        One row per image: ``n_readers``, ``mean_pairwise_r`` (mean Pearson
+        correlation between readers' region profiles) and ``kendall_w`` (Kendall's
+        coefficient of concordance of the region rankings, no tie correction; 1 = all
+        readers rank the regions identically). Both are NaN with fewer than two
+        readers or two regions.
     """
     rows = []
     for image_id, df in stats.groupby("image_id", sort=True, dropna=False):
@@ -237,9 +287,19 @@ def reader_agreement(stats: pd.DataFrame, value: str = "dwell_share") -> pd.Data
 def recording_info(path: PathLike) -> dict[str, dict[str, Any]]:
     """Geometry, image and reader of each recording of a dataset's ``recordings.parquet``.
 
+    Parameters
+    ----------
+    path : path
+        A ``recordings`` table written by gazekit.
+
     Returns
     -------
     dict of recording_id -> {"geometry": Geometry, "image_id": str or None, "reader_id": str or None}
+
+    Raises
+    ------
+    InputError
+        The file is not a readable gazekit Parquet table.
     """
     from gazekit.geometry import Geometry
     from gazekit.io.parquet import read_frame
@@ -258,8 +318,22 @@ def recording_info(path: PathLike) -> dict[str, dict[str, Any]]:
 def save_heatmaps(path: PathLike, heat: np.ndarray, atlas: Any = None, **extra: Any) -> Path:
     """Write a heatmap (and its per-region stack) as ``.npz`` atomically.
 
-    Arrays: ``heatmap`` (H', W'), and with an atlas ``per_region`` (H', W', R) and
-    ``names`` (R,); ``extra`` arrays are stored as given.
+    Parameters
+    ----------
+    path : path
+        Destination ``.npz`` file.
+    heat : (H', W') ndarray
+        The heatmap; stored as float32 under ``heatmap``.
+    atlas : gazekit.anatomy.Atlas, optional
+        Adds ``per_region`` (H', W', R) float32, normalised to probability within each
+        region, and ``names`` (R,).
+    **extra : array_like
+        Further arrays, stored as given under their keyword.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
     """
     from gazekit.io.parquet import atomic_path
 
@@ -277,7 +351,27 @@ def save_heatmaps(path: PathLike, heat: np.ndarray, atlas: Any = None, **extra: 
 def write_region_stats(
     stats: pd.DataFrame, path: PathLike, metadata: dict[str, Any] | None = None
 ) -> Path:
-    """Validate against ``region_stats`` and write Parquet atomically."""
+    """Validate against ``region_stats`` and write Parquet atomically.
+
+    Parameters
+    ----------
+    stats : DataFrame
+        Output of :func:`region_stats` (possibly concatenated over recordings).
+    path : path
+        Destination ``.parquet`` file.
+    metadata : dict, optional
+        Provenance stored with the table (see :func:`gazekit.io.parquet.write_table`).
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    SchemaError
+        The table does not conform to the ``region_stats`` schema.
+    """
     from gazekit.io.parquet import write_table
 
     return write_table(stats, path, "region_stats", metadata)

@@ -144,6 +144,32 @@ def phrases_from_words(words: pd.DataFrame, gap_s: float = 0.6) -> pd.DataFrame:
     A phrase ends at a word ending in ``.``, ``;``, ``?`` or ``!`` or before a pause
     longer than ``gap_s`` seconds. Phrase rows keep the transcripts schema
     (``level="phrase"``).
+
+    Parameters
+    ----------
+    words : DataFrame
+        Word rows of one recording: ``text``, ``start_ms``, ``end_ms`` (ms) and
+        optionally ``recording_id``; sorted by ``start_ms`` here.
+    gap_s : float, s
+        Longest pause between two words of one phrase (0.6 s by default).
+
+    Returns
+    -------
+    DataFrame
+        One row per phrase: ``recording_id``, ``level``, ``text`` (the words joined by
+        spaces), ``start_ms`` of its first word and ``end_ms`` of its last (ms); a copy
+        of ``words`` when it is empty.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> words = pd.DataFrame({"text": ["small", "effusion.", "no", "pneumothorax"],
+    ...                       "start_ms": [0.0, 400.0, 900.0, 1200.0],
+    ...                       "end_ms": [350.0, 800.0, 1100.0, 1800.0]})
+    >>> phrases_from_words(words)[["text", "start_ms", "end_ms"]]
+                   text  start_ms  end_ms
+    0   small effusion.       0.0   800.0
+    1   no pneumothorax     900.0  1800.0
     """
     if words.empty:
         return words.copy()
@@ -602,11 +628,23 @@ def to_multihot(
 ) -> np.ndarray:
     """Per-fixation multi-hot matrix.
 
+    Parameters
+    ----------
+    df : DataFrame
+        ``intent_labels`` rows with a ``labels`` column (list of finding names per
+        fixation; ``None`` counts as no label).
+    vocabulary : sequence of str
+        Finding names, in column order (GazeIntent's 13 by default).
+
     Returns
     -------
     (N, F) ndarray of float32
         ``out[i, j] = 1`` when fixation ``i`` is labelled with ``vocabulary[j]``.
-        Labels outside the vocabulary raise :class:`InputError`.
+
+    Raises
+    ------
+    InputError
+        A label is outside the vocabulary (the message names the row).
     """
     col = {f: j for j, f in enumerate(vocabulary)}
     out = np.zeros((len(df), len(vocabulary)), np.float32)
@@ -621,7 +659,21 @@ def to_multihot(
 
 
 def summarize(df: pd.DataFrame) -> dict[str, object]:
-    """Label counts, fraction of labelled fixations and per-finding dwell (ms)."""
+    """Label counts, fraction of labelled fixations and per-finding dwell (ms).
+
+    Parameters
+    ----------
+    df : DataFrame
+        ``intent_labels`` rows: ``onset_ms``, ``offset_ms`` (ms) and ``labels`` (list of
+        finding names per fixation).
+
+    Returns
+    -------
+    dict
+        ``fixations`` (int), ``labelled_fraction`` (share of fixations with at least one
+        label, NaN for an empty table), ``label_counts`` (finding -> fixations) and
+        ``dwell_ms`` (finding -> summed fixation duration, ms), both sorted by name.
+    """
     dur = (df["offset_ms"] - df["onset_ms"]).to_numpy(float)
     counts: dict[str, int] = {}
     dwell: dict[str, float] = {}

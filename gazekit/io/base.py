@@ -76,10 +76,22 @@ def _ensure_loaded() -> None:
 def detect_format(path: str | os.PathLike[str]) -> str:
     """Name of the reader that recognises ``path``.
 
+    Parameters
+    ----------
+    path : path-like
+        A recording file or corpus folder.
+
+    Returns
+    -------
+    str
+        A registered reader name (``egd``, ``reflacx``, ``asc``, ``edf``, ``tobii``,
+        ``bids``, ``gazesearch``); ``generic`` is never guessed.
+
     Raises
     ------
     InputError
-        When no reader recognises the file, listing the known formats.
+        When ``path`` does not exist, or no reader recognises it (listing the known
+        formats).
     """
     _ensure_loaded()
     path = Path(path)
@@ -103,11 +115,26 @@ def read(path: str | os.PathLike[str], fmt: str | None = None, **options: Any) -
     Parameters
     ----------
     path : path-like
+        A recording file or corpus folder.
     fmt : str, optional
-        Reader name (``egd``, ``reflacx``, ``asc``, ``edf``, ``tobii``, ``bids``, ``generic``);
-        detected when omitted.
+        Reader name (``egd``, ``reflacx``, ``asc``, ``edf``, ``tobii``, ``bids``,
+        ``gazesearch``, ``generic``); detected when omitted.
     **options
         Passed to the reader (e.g. screen geometry, column map).
+
+    Returns
+    -------
+    list of Recording
+        One per recording (reader × image) found, with samples in the units their column
+        names carry (``t_ms`` ms, ``x_px``/``y_px`` px).
+
+    Raises
+    ------
+    InputError
+        The format is unknown or cannot be detected, or the file is malformed (the
+        message names the file, line and column when known).
+    GazekitError
+        ``fmt`` names no registered reader.
     """
     _ensure_loaded()
     name = fmt or detect_format(path)
@@ -117,7 +144,29 @@ def read(path: str | os.PathLike[str], fmt: str | None = None, **options: Any) -
 def write(
     recordings: list[Recording], outdir: str | os.PathLike[str], fmt: str, **options: Any
 ) -> list[Path]:
-    """Write recordings in a tracker/corpus format (``egd``, ``reflacx``, ``asc``, ...)."""
+    """Write recordings in a tracker/corpus format.
+
+    Parameters
+    ----------
+    recordings : list of Recording
+        Recordings to write.
+    outdir : path-like
+        Output folder (created as needed).
+    fmt : str
+        A registered writer: ``egd``, ``reflacx``, ``asc``, ``bids``.
+    **options
+        Passed to the writer.
+
+    Returns
+    -------
+    list of pathlib.Path
+        Every file written.
+
+    Raises
+    ------
+    GazekitError
+        ``fmt`` names no registered writer.
+    """
     _ensure_loaded()
     return WRITERS.get(fmt)(recordings, Path(outdir), **options)
 

@@ -94,7 +94,30 @@ def atomic_path(path: str | os.PathLike[str], suffix: str = "") -> Iterator[Path
 
 @contextlib.contextmanager
 def atomic_open(path: str | os.PathLike[str], mode: str = "w", **kwargs: Any) -> Iterator[IO[Any]]:
-    """``open`` for writing that renames into place only when the block succeeds."""
+    """``open`` for writing that renames into place only when the block succeeds.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        Final destination; its folder is created as needed.
+    mode : str
+        A writing mode of :func:`open` (``"w"``, ``"wb"``, ...).
+    **kwargs
+        Passed to :func:`open` (``encoding``, ``newline``, ...).
+
+    Yields
+    ------
+    file object
+        Open on a temporary file next to ``path``; renamed onto ``path`` when the
+        ``with`` block exits without an exception, removed otherwise.
+
+    Examples
+    --------
+    >>> with atomic_open("notes.txt") as fh:
+    ...     _ = fh.write("done")
+    >>> Path("notes.txt").read_text()
+    'done'
+    """
     with atomic_path(path) as tmp, open(tmp, mode, **kwargs) as fh:
         yield fh
 
@@ -177,7 +200,24 @@ def _restore_partition_columns(table: pa.Table, meta: dict[str, Any], names: lis
 
 
 def read_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """The gazekit provenance dict stored in a Parquet file."""
+    """The gazekit provenance dict stored in a Parquet file.
+
+    Parameters
+    ----------
+    path : path-like
+        A Parquet file written by :func:`write_table`.
+
+    Returns
+    -------
+    dict
+        ``schema``, ``schema_version``, ``gazekit_version`` and the provenance passed
+        to :func:`write_table` (source, sampling rate, geometry, parameters...).
+
+    Raises
+    ------
+    InputError
+        The file is not readable Parquet, or was not written by gazekit.
+    """
     try:
         kv = pq.read_schema(path).metadata or {}
     except (OSError, pa.ArrowException) as exc:
@@ -245,7 +285,29 @@ def read_table(
 def read_frame(
     path: str | os.PathLike[str], kind: str | None = None, **kwargs: Any
 ) -> pd.DataFrame:
-    """:func:`read_table` as a pandas DataFrame (metadata in ``df.attrs['gazekit']``)."""
+    """:func:`read_table` as a pandas DataFrame (metadata in ``df.attrs['gazekit']``).
+
+    Parameters
+    ----------
+    path : path-like
+        A Parquet file written by :func:`write_table`.
+    kind : str, optional
+        Expected schema name; defaults to the one recorded in the file.
+    **kwargs
+        ``columns`` and ``filters``, passed to :func:`read_table`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The validated table, in the units its column names carry.
+
+    Raises
+    ------
+    InputError
+        The file is not a readable gazekit Parquet file.
+    SchemaError
+        It holds another schema than ``kind``, or an incompatible schema version.
+    """
     table, meta = read_table(path, kind, **kwargs)
     df = table.to_pandas()
     df.attrs["gazekit"] = meta

@@ -70,7 +70,24 @@ def per_class_kappa(
 ) -> float:
     """Binary one-vs-rest kappa of class ``cls`` (``a == cls`` vs ``b == cls``).
 
-    NaN when neither rater used ``cls`` (agreement on absence is uninformative).
+    Parameters
+    ----------
+    a, b : (N,) array_like of int
+        Per-sample event codes of the two raters (e.g. :data:`gazekit.events.CODE_NAMES`
+        indices), sample by sample.
+    cls : int
+        The class code.
+
+    Returns
+    -------
+    float
+        Kappa in [-1, 1]; NaN when neither rater used ``cls`` (agreement on absence is
+        uninformative).
+
+    Raises
+    ------
+    InputError
+        The sequences are not 1-D or differ in length.
     """
     x, y = _pair(a, b)
     xa, yb = x == cls, y == cls
@@ -88,15 +105,36 @@ def _runs(mask: np.ndarray) -> np.ndarray:
 def match_events(
     a: Sequence[int] | np.ndarray, b: Sequence[int] | np.ndarray, cls: int
 ) -> dict[str, float]:
-    """Event-level matching of class ``cls``: an event of ``a`` is matched when it overlaps
-    (shares at least one sample with) an event of ``b``, and vice versa.
+    """Event-level matching of class ``cls``.
+
+    An event is a run of consecutive samples labelled ``cls``. An event of ``a`` is
+    matched when it overlaps (shares at least one sample with) an event of ``b``, and
+    vice versa.
+
+    Parameters
+    ----------
+    a, b : (N,) array_like of int
+        Per-sample event codes of the tested labelling (``a``, e.g. a detector) and of
+        the reference (``b``, e.g. a human coder), on the same samples.
+    cls : int
+        The class code.
 
     Returns
     -------
-    dict
+    dict of str -> float
         ``n_a``, ``n_b`` (event counts), ``recall`` (share of ``b``'s events overlapped by
         one of ``a``'s, ``b`` taken as reference), ``precision`` (share of ``a``'s events
         overlapped by one of ``b``'s) and their ``f1``; NaN where a count is zero.
+
+    Raises
+    ------
+    InputError
+        The sequences are not 1-D or differ in length.
+
+    Examples
+    --------
+    >>> match_events([1, 1, 0, 0, 1, 1], [1, 0, 0, 0, 0, 0], cls=1)
+    {'n_a': 2.0, 'n_b': 1.0, 'recall': 1.0, 'precision': 0.5, 'f1': 0.666...}
     """
     x, y = _pair(a, b)
     ra, rb = _runs(x == cls), _runs(y == cls)

@@ -72,7 +72,27 @@ def auroc(y_true: Any, y_score: Any) -> float:
 def average_precision(y_true: Any, y_score: Any) -> float:
     """Average precision ``Σ (R_k − R_{k−1}) P_k`` over distinct score thresholds (sklearn's).
 
-    Returns NaN when there are no positives.
+    Parameters
+    ----------
+    y_true : (n,) array_like of {0, 1}
+        Whether each fixation has the finding.
+    y_score : (n,) array_like of float
+        Predicted score (probability) of each fixation; higher means more likely.
+
+    Returns
+    -------
+    float
+        In [0, 1]; NaN when there are no positives.
+
+    Raises
+    ------
+    InputError
+        A label is not 0 or 1, or a value is not finite.
+
+    Examples
+    --------
+    >>> round(average_precision([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8]), 4)
+    0.8333
     """
     t = _binary(_matrix(y_true, "y_true")[:, 0], "y_true")
     s = _matrix(y_score, "y_score")[:, 0]
@@ -190,7 +210,21 @@ def multilabel_report(
 def cohen_kappa(y1: Sequence[Any], y2: Sequence[Any]) -> float:
     """Cohen's kappa between two single-label annotations, ``(p_o − p_e) / (1 − p_e)``.
 
-    Returns NaN for empty input; 1.0 when both raters use one identical label only.
+    Parameters
+    ----------
+    y1, y2 : sequence
+        Labels (any hashable values) of the two raters, item by item.
+
+    Returns
+    -------
+    float
+        Kappa in [-1, 1]; NaN for empty input; 1.0 when both raters use one
+        identical label only.
+
+    Raises
+    ------
+    InputError
+        The sequences differ in length.
     """
     a = np.asarray(list(y1), dtype=object)
     b = np.asarray(list(y2), dtype=object)

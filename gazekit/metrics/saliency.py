@@ -53,7 +53,26 @@ def _finite(value: float, *maps: np.ndarray) -> float:
 
 
 def fixation_indices(fixations: Fixations, shape: tuple[int, int]) -> np.ndarray:
-    """Flat pixel indices of fixations (see module docstring for the two input forms)."""
+    """Flat pixel indices of fixations (see the module docstring for the two input forms).
+
+    Parameters
+    ----------
+    fixations : (H, W) ndarray, or (x, y) tuple of (N,) array_like, px
+        Fixation map or points on the map grid (see the module docstring).
+    shape : (H, W), px
+        Map grid.
+
+    Returns
+    -------
+    (K,) ndarray of int64
+        Row-major indices ``row * W + col``; a fixation map gives each fixated pixel
+        once, points give one index per point inside the map (repeats kept).
+
+    Raises
+    ------
+    InputError
+        ``x`` and ``y`` differ in length, or a fixation map's shape is not ``shape``.
+    """
     h, w = shape
     if isinstance(fixations, tuple | list):
         x, y = (np.asarray(a, dtype=np.float64).ravel() for a in fixations)
@@ -81,7 +100,31 @@ def fixation_indices(fixations: Fixations, shape: tuple[int, int]) -> np.ndarray
 
 
 def fixation_map(fixations: Fixations, shape: tuple[int, int]) -> np.ndarray:
-    """(H, W) float64 count map of the fixations (binary input stays binary)."""
+    """Count map of the fixations (binary input stays binary).
+
+    Parameters
+    ----------
+    fixations : (H, W) ndarray, or (x, y) tuple of (N,) array_like, px
+        Fixation map or points on the map grid (see the module docstring).
+    shape : (H, W), px
+        Map grid.
+
+    Returns
+    -------
+    (H, W) ndarray of float64
+        Number of fixations on each pixel.
+
+    Raises
+    ------
+    InputError
+        As :func:`fixation_indices`.
+
+    Examples
+    --------
+    >>> fixation_map(([0.2, 2.0, 2.4], [0.0, 1.0, 1.1]), (2, 3))
+    array([[1., 0., 0.],
+           [0., 0., 2.]])
+    """
     idx = fixation_indices(fixations, shape)
     return np.bincount(idx, minlength=shape[0] * shape[1]).reshape(shape).astype(np.float64)
 
@@ -105,6 +148,32 @@ def nss(saliency: np.ndarray, fixations: Fixations) -> float:
 
     The map is standardised with its mean and sample standard deviation (``ddof=1``,
     MATLAB's ``std``; pysaliency uses ``ddof=0``, a relative difference of ~1/(2HW)).
+
+    Parameters
+    ----------
+    saliency : (H, W) array_like of float
+        Predicted saliency map.
+    fixations : (H, W) ndarray, or (x, y) tuple of (N,) array_like, px
+        Fixation map or points on the map grid (see the module docstring).
+
+    Returns
+    -------
+    float
+        In standard deviations of the map; 0 is chance, higher is better. With a
+        constant map, the mean difference itself (0).
+
+    Raises
+    ------
+    InputError
+        Malformed map or fixations, no fixation inside the map, or NaN/inf in the map.
+
+    Examples
+    --------
+    A map with one salient pixel, at column 2, row 1:
+
+    >>> s = np.zeros((4, 4)); s[1, 2] = 1.0
+    >>> round(nss(s, ([2.0], [1.0])), 3), round(nss(s, ([0.0], [3.0])), 3)
+    (3.75, -0.25)
     """
     s = _map(saliency).ravel()
     idx = fixation_indices(fixations, saliency.shape)
@@ -133,6 +202,23 @@ def auc_judd(saliency: np.ndarray, fixations: Fixations) -> float:
     True-positive rate ``i / N_fix`` at the i-th highest fixated value; false-positive
     rate (pixels ≥ threshold − i) / (pixels − N_fix); trapezoidal area with (0, 0) and
     (1, 1) added. The map is min-max normalised first (no jitter; see module docs).
+
+    Parameters
+    ----------
+    saliency : (H, W) array_like of float
+        Predicted saliency map.
+    fixations : (H, W) ndarray, or (x, y) tuple of (N,) array_like, px
+        Fixation map or points on the map grid (see the module docstring).
+
+    Returns
+    -------
+    float
+        Area under the ROC curve, in [0, 1]; 0.5 is chance.
+
+    Raises
+    ------
+    InputError
+        Malformed map or fixations, no fixation inside the map, or NaN/inf in the map.
     """
     s = _minmax(_map(saliency)).ravel()
     idx = fixation_indices(fixations, saliency.shape)
@@ -156,6 +242,23 @@ def auc_rank(saliency: np.ndarray, fixations: Fixations) -> float:
     ``mean over fixations of P(s < s_fix) + ½ P(s = s_fix)`` over all pixels. Not an
     MIT metric; AUC-Judd's trapezoids over only ``N_fix`` thresholds exceed it by about
     ``1 / (2 N_fix)`` on continuous maps.
+
+    Parameters
+    ----------
+    saliency : (H, W) array_like of float
+        Predicted saliency map.
+    fixations : (H, W) ndarray, or (x, y) tuple of (N,) array_like, px
+        Fixation map or points on the map grid (see the module docstring).
+
+    Returns
+    -------
+    float
+        In [0, 1]; 0.5 is chance.
+
+    Raises
+    ------
+    InputError
+        Malformed map or fixations, no fixation inside the map, or NaN/inf in the map.
     """
     s = _map(saliency).ravel()
     idx = fixation_indices(fixations, saliency.shape)
@@ -204,6 +307,29 @@ def auc_borji(
     replacement) as negatives; thresholds run from the maximum down to 0 in steps of
     ``step`` on the min-max-normalised map; the AUCs are averaged. pysaliency instead
     computes the exact rank AUC against all pixels.
+
+    Parameters
+    ----------
+    saliency : (H, W) array_like of float
+        Predicted saliency map.
+    fixations : (H, W) ndarray, or (x, y) tuple of (N,) array_like, px
+        Fixation map or points on the map grid (see the module docstring).
+    n_splits : int
+        Random negative sets (100, as the MIT code).
+    step : float
+        Threshold step on the min-max-normalised map (0.1, as the MIT code).
+    seed : int
+        Seed of the :class:`numpy.random.Generator` drawing the negatives.
+
+    Returns
+    -------
+    float
+        Mean AUC over the splits, in [0, 1]; 0.5 is chance.
+
+    Raises
+    ------
+    InputError
+        Malformed map or fixations, no fixation inside the map, or NaN/inf in the map.
     """
     s = _minmax(_map(saliency)).ravel()
     idx = fixation_indices(fixations, saliency.shape)
@@ -225,9 +351,35 @@ def auc_shuffled(
 ) -> float:
     """Shuffled AUC: negatives are fixations of *other* images (centre-bias corrected).
 
-    ``other_fixations`` is a map or ``(x, y)`` points on this map's grid (other images'
-    fixations, rescaled). Each split draws ``min(N_fix, N_other)`` of them without
+    Each split draws ``min(N_fix, N_other)`` of the other fixations without
     replacement; thresholds as in :func:`auc_borji`.
+
+    Parameters
+    ----------
+    saliency : (H, W) array_like of float
+        Predicted saliency map.
+    fixations : (H, W) ndarray, or (x, y) tuple of (N,) array_like, px
+        Fixation map or points on the map grid (see the module docstring).
+    other_fixations : (H, W) ndarray, or tuple of two (N,) array_like of float, px
+        Other images' fixations, rescaled to this map's grid, in either form of
+        ``fixations``.
+    n_splits : int
+        Random negative sets.
+    step : float
+        Threshold step on the min-max-normalised map.
+    seed : int
+        Seed of the :class:`numpy.random.Generator` drawing the negatives.
+
+    Returns
+    -------
+    float
+        Mean AUC over the splits, in [0, 1]; 0.5 is no better than a centre bias.
+
+    Raises
+    ------
+    InputError
+        Malformed map or fixations, no fixation inside the map, or NaN/inf in the map.
+        Also when ``other_fixations`` has none inside the map.
     """
     s = _minmax(_map(saliency)).ravel()
     idx = fixation_indices(fixations, saliency.shape)
@@ -251,6 +403,25 @@ def info_gain(saliency: np.ndarray, fixations: Fixations, baseline: np.ndarray) 
     fixations of ``log2(eps + p) − log2(eps + b)``. The baseline is required: the MIT
     benchmark uses a centre-bias map (:func:`center_bias`), pysaliency a uniform one
     (:func:`uniform`).
+
+    Parameters
+    ----------
+    saliency : (H, W) array_like of float
+        Predicted saliency map.
+    fixations : (H, W) ndarray, or (x, y) tuple of (N,) array_like, px
+        Fixation map or points on the map grid (see the module docstring).
+    baseline : (H, W) array_like of float
+        Baseline map on the same grid.
+
+    Returns
+    -------
+    float, bit/fixation
+        Positive when the map predicts fixations better than the baseline.
+
+    Raises
+    ------
+    InputError
+        Malformed map or fixations, no fixation inside the map, or NaN/inf in the map.
     """
     s = _map(saliency)
     b = _map(baseline, "baseline")
@@ -273,7 +444,25 @@ def _as_map(other: np.ndarray | Fixations, shape: tuple[int, int]) -> np.ndarray
 
 @METRICS.register("cc")
 def cc(saliency: np.ndarray, other: np.ndarray | Fixations) -> float:
-    """Pearson correlation between the map and another map (or a fixation map)."""
+    """Pearson correlation between the map and another map (or a fixation map).
+
+    Parameters
+    ----------
+    saliency : (H, W) array_like of float
+        Predicted saliency map.
+    other : (H, W) ndarray, or (x, y) tuple of (N,) array_like, px
+        Comparison map, or fixation points (as their :func:`fixation_map`).
+
+    Returns
+    -------
+    float
+        In [-1, 1]; NaN when either map is constant.
+
+    Raises
+    ------
+    InputError
+        A map is not 2-D, the shapes differ, or a map holds NaN or inf.
+    """
     s = _map(saliency)
     o = _as_map(other, s.shape)
     if o.shape != s.shape:
@@ -296,7 +485,25 @@ def kld(saliency: np.ndarray, other: np.ndarray | Fixations) -> float:
     """KL divergence of the ground-truth density ``other`` from the prediction.
 
     ``sum(Q · log(eps + Q / (P + eps)))`` with both maps sum-normalised and
-    ``eps = 2.2204e-16`` (MIT). Lower is better; 0 for identical maps.
+    ``eps = 2.2204e-16`` (MIT).
+
+    Parameters
+    ----------
+    saliency : (H, W) array_like of float
+        Predicted map ``P`` (non-negative).
+    other : (H, W) ndarray, or tuple of two (N,) array_like of float, px
+        Ground truth ``Q`` (a density map), or ``(x, y)`` fixation points turned into a
+        count map (:func:`fixation_map`).
+
+    Returns
+    -------
+    float, nat
+        Lower is better; 0 for identical maps.
+
+    Raises
+    ------
+    InputError
+        A map is not 2-D, the shapes differ, or a map holds NaN or inf.
     """
     p = _map(saliency)
     q = _as_map(other, p.shape)
@@ -320,7 +527,25 @@ def sim(saliency: np.ndarray, other: np.ndarray | Fixations) -> float:
     """Similarity (histogram intersection): sum of the pixel-wise minimum.
 
     Both maps are min-max normalised, then sum-normalised (MIT; pysaliency skips the
-    min-max step). 1 for identical distributions, 0 for disjoint ones.
+    min-max step).
+
+    Parameters
+    ----------
+    saliency : (H, W) array_like of float
+        Predicted saliency map.
+    other : (H, W) ndarray, or (x, y) tuple of (N,) array_like, px
+        Comparison map, or fixation points (as their :func:`fixation_map`).
+
+    Returns
+    -------
+    float
+        In [0, 1]: 1 for identical distributions, 0 for disjoint ones; NaN when either
+        map is constant.
+
+    Raises
+    ------
+    InputError
+        A map is not 2-D, the shapes differ, or a map holds NaN or inf.
     """
     p = _map(saliency)
     q = _as_map(other, p.shape)
@@ -351,10 +576,30 @@ def _downsample(m: np.ndarray, size: int) -> np.ndarray:
 def emd(saliency: np.ndarray, other: np.ndarray | Fixations, *, size: int = 16) -> float:
     """Earth Mover's Distance between the two maps, exact, on downsampled grids.
 
-    Both maps are block-summed to at most ``size × size`` bins and sum-normalised; the
-    exact optimal transport cost (ground distance = Euclidean distance between bin
-    centres, in bins of the downsampled grid) is solved as a linear program with
-    :func:`scipy.optimize.linprog` (HiGHS) over the non-empty bins. Lower is better.
+    Both maps are clipped at 0, block-summed to at most ``size × size`` bins and
+    sum-normalised; the exact optimal transport cost (ground distance = Euclidean
+    distance between bin centres) is solved as a linear program with
+    :func:`scipy.optimize.linprog` (HiGHS) over the non-empty bins.
+
+    Parameters
+    ----------
+    saliency : (H, W) array_like of float
+        Predicted saliency map.
+    other : (H, W) ndarray, or (x, y) tuple of (N,) array_like, px
+        Comparison map, or fixation points (as their :func:`fixation_map`).
+    size : int
+        Most bins per side of the downsampled grids.
+
+    Returns
+    -------
+    float, bins
+        Transport cost in bin widths of the downsampled grid; lower is better, 0 for
+        identical maps; NaN when either map has no positive mass.
+
+    Raises
+    ------
+    InputError
+        A map is not 2-D, the shapes differ, or a map holds NaN or inf.
     """
     from scipy import sparse
     from scipy.optimize import linprog
@@ -393,12 +638,37 @@ def emd(saliency: np.ndarray, other: np.ndarray | Fixations, *, size: int = 16) 
 
 # ------------------------------------------------------------------ baselines
 def uniform(shape: tuple[int, int]) -> np.ndarray:
-    """Uniform baseline map (pysaliency's default information-gain baseline)."""
+    """Uniform baseline map (pysaliency's default information-gain baseline).
+
+    Parameters
+    ----------
+    shape : (H, W), px
+        Map grid.
+
+    Returns
+    -------
+    (H, W) ndarray of float64
+        Every pixel ``1 / (H W)``, summing to 1.
+    """
     return np.full(shape, 1.0 / (shape[0] * shape[1]))
 
 
 def center_bias(shape: tuple[int, int], sigma_frac: float = 0.25) -> np.ndarray:
-    """Isotropic Gaussian centre-bias baseline, σ = ``sigma_frac`` × each side, summing to 1."""
+    """Gaussian centre-bias baseline, summing to 1.
+
+    Parameters
+    ----------
+    shape : (H, W), px
+        Map grid.
+    sigma_frac : float
+        σ as a fraction of each side: σ_y = ``sigma_frac`` × H, σ_x = ``sigma_frac`` × W
+        (isotropic in image fractions, not in pixels, for a non-square map).
+
+    Returns
+    -------
+    (H, W) ndarray of float64
+        Peak at the map's centre.
+    """
     h, w = shape
     yy = (np.arange(h) - (h - 1) / 2) / (sigma_frac * h)
     xx = (np.arange(w) - (w - 1) / 2) / (sigma_frac * w)
@@ -420,8 +690,37 @@ def evaluate(
 
     Location metrics use ``fixations``; distribution metrics compare with ``reference``
     (a map, e.g. another reader's heatmap) or else the fixation map blurred by nothing
-    (counts). ``info_gain`` needs ``baseline`` (defaults to :func:`center_bias`),
-    ``auc_shuffled`` needs ``other_fixations``.
+    (counts).
+
+    Parameters
+    ----------
+    saliency : (H, W) array_like of float
+        Predicted saliency map.
+    fixations : (H, W) ndarray, or tuple of two (N,) array_like of float, px
+        Fixations on the map grid (see :func:`fixation_indices`).
+    reference : (H, W) ndarray, optional
+        Ground-truth map for ``cc``, ``kld``, ``sim`` and ``emd``; the fixations'
+        count map when omitted.
+    baseline : (H, W) ndarray, optional
+        Baseline of ``info_gain``; :func:`center_bias` when omitted.
+    other_fixations : (H, W) ndarray or tuple of (N,) array_like, px, optional
+        Other images' fixations; adds ``auc_shuffled``.
+    emd_size : int
+        Most bins per side for ``emd``.
+    seed : int
+        Seed of the random negatives of ``auc_borji`` and ``auc_shuffled``.
+
+    Returns
+    -------
+    dict of str -> float
+        ``auc_judd``, ``auc_borji``, ``nss``, ``info_gain`` (bit/fixation), ``cc``,
+        ``kld``, ``sim``, ``emd`` (bins) and, with ``other_fixations``,
+        ``auc_shuffled``; units and ranges as in each metric's function.
+
+    Raises
+    ------
+    InputError
+        As the individual metrics.
     """
     s = _map(saliency)
     ref = reference if reference is not None else fixation_map(fixations, s.shape)

@@ -352,7 +352,27 @@ def _substitution(xb: int, yb: int, threshold: float) -> np.ndarray:
 
 
 def scanmatch_substitution(bins: tuple[int, int], threshold: float) -> np.ndarray:
-    """ScanMatch substitution matrix: ``threshold − Euclidean grid distance``, shape (X·Y, X·Y)."""
+    """ScanMatch substitution matrix: ``threshold − Euclidean grid distance``.
+
+    Parameters
+    ----------
+    bins : (Xbin, Ybin)
+        Number of grid columns and rows.
+    threshold : float, grid cells
+        Distance at which a substitution scores 0 (closer cells score positive).
+
+    Returns
+    -------
+    (Xbin·Ybin, Xbin·Ybin) ndarray of float64
+        Entry ``[i, j]`` for cells ``i`` and ``j`` (row-major, ``row * Xbin + col``), with
+        the distance between the cells' grid positions in cells; a writable copy.
+
+    Examples
+    --------
+    >>> scanmatch_substitution((2, 1), 3.5)
+    array([[3.5, 2.5],
+           [2.5, 3.5]])
+    """
     return _substitution(int(bins[0]), int(bins[1]), float(threshold)).copy()
 
 
@@ -386,6 +406,24 @@ def scanmatch(
     -------
     float
         ``max(F) / (max(Sub) · max(len))``; NaN when both sequences are empty.
+
+    Raises
+    ------
+    InputError
+        A scanpath is malformed (see :func:`as_scanpath`) or ``frame_size`` is not
+        two positive numbers.
+
+    Examples
+    --------
+    Three fixations (``x_px, y_px, duration_ms``) on an 800×600 px frame; the second
+    scanpath ends elsewhere:
+
+    >>> p = np.array([[100., 100., 250.], [500., 300., 300.], [700., 500., 200.]])
+    >>> q = np.array([[110., 95., 250.], [480., 320., 300.], [200., 600., 200.]])
+    >>> scanmatch(p, p, frame_size=(800, 600))
+    1.0
+    >>> round(scanmatch(p, q, frame_size=(800, 600)), 3)
+    0.524
     """
     a = as_scanpath(p, "p", frame_size)
     b = as_scanpath(q, "q", frame_size)
@@ -425,7 +463,23 @@ def sed(p: Any, q: Any, *, frame_size: tuple[float, float], bins: tuple[int, int
 
 
 def sed_labels(a: Sequence[Any], b: Sequence[Any]) -> int:
-    """Levenshtein distance between two label sequences (e.g. anatomy regions per fixation)."""
+    """Levenshtein distance between two label sequences (e.g. anatomy regions per fixation).
+
+    Parameters
+    ----------
+    a, b : sequence
+        Labels (any hashable values), one per fixation, in order.
+
+    Returns
+    -------
+    int
+        Fewest insertions, deletions and substitutions turning ``a`` into ``b``.
+
+    Examples
+    --------
+    >>> sed_labels(["right_lung", "heart", "left_lung"], ["right_lung", "left_lung"])
+    1
+    """
     x, y, _ = _symbols(a, b)
     return int(levenshtein(x, y))
 

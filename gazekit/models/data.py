@@ -165,6 +165,11 @@ def load_corpus(
 ) -> Corpus:
     """Build the examples of a dataset directory.
 
+    A fixation-only dataset (scanpath lists: ``gazekit convert`` of a GazeSearch JSON) is
+    read by :func:`gazekit.models.fixation_data.load_fixation_corpus` instead: tracker
+    fixations, the search target and split from the recordings table, no intent labels,
+    images only when present, every scanpath kept.
+
     Parameters
     ----------
     path : path-like
@@ -178,15 +183,23 @@ def load_corpus(
         ``intent_labels.parquet`` is used only when it was made from this source/method.
     method : str, optional
         Detector or tracker name, needed when the source holds several.
-    image_size : int
-        Side of the square model input (px).
+    image_size : int, px
+        Side of the square model input.
     min_fixations : int
         Shorter recordings are skipped.
 
-    A fixation-only dataset (scanpath lists: ``gazekit convert`` of a GazeSearch JSON) is
-    read by :func:`gazekit.models.fixation_data.load_fixation_corpus` instead: tracker
-    fixations, the search target and split from the recordings table, no intent labels,
-    images only when present, every scanpath kept.
+    Returns
+    -------
+    Corpus
+        One :class:`Example` per kept recording (positions as fractions [0, 1] of the
+        image; see the module docstring for the fields) and the images resized to
+        ``image_size`` × ``image_size`` float32 in [0, 1], with their original sizes (px).
+
+    Raises
+    ------
+    InputError
+        A needed table or an image is missing, no recording has enough labelled
+        fixations, or the fixation source/method is unknown or ambiguous.
     """
     import warnings
 
@@ -320,8 +333,24 @@ def split_recordings(
     Images and readers are assigned to splits at random (by ``fractions`` of images and
     of readers); a recording belongs to a split when both its image and its reader do,
     recordings that straddle two splits are left out. With fewer than ``min_readers``
-    readers, readers are not split (by image only: test images are unseen, readers are
-    not) and this is logged.
+    readers, or when some recording has no reader identity, readers are not split (by
+    image only: test images are unseen, readers are not) and this is logged.
+
+    Parameters
+    ----------
+    examples : sequence of Example
+        The corpus's recordings.
+    fractions : (train, validation, test) floats
+        Relative sizes (normalised to sum 1); each split gets at least one image.
+    seed : int
+        Seed of the random assignment.
+    min_readers : int
+        Fewest readers for a reader-disjoint split.
+
+    Returns
+    -------
+    train, val, test : list of str
+        Recording ids, in ``examples`` order.
     """
     rng = np.random.default_rng(seed)
     image_ids = sorted({e.image_id for e in examples})

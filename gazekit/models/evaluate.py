@@ -115,7 +115,27 @@ def _test_examples(corpus: Corpus, ck: dict[str, Any]) -> list[Example]:
 def predict_intent(
     model: torch.nn.Module, corpus: Corpus, examples: list[Example], batch_size: int = 32
 ) -> list[np.ndarray]:
-    """Per-fixation finding probabilities, one (L, C) array per example."""
+    """Per-fixation finding probabilities, one (L, C) array per example.
+
+    Runs without gradients, in evaluation mode, on the model's device.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        An intent model (:func:`gazekit.models.train.load_checkpoint`).
+    corpus : Corpus
+        Holds the examples' images.
+    examples : list of Example
+        Recordings to score.
+    batch_size : int
+        Examples per forward pass.
+
+    Returns
+    -------
+    list of (L, C) ndarray of float32
+        Sigmoid probabilities in [0, 1]; ``L`` fixations of each example, ``C``
+        findings in :data:`gazekit.models.data.FINDINGS` order.
+    """
     model.eval()
     dev = next(model.parameters()).device
     out = []
@@ -312,7 +332,19 @@ def _save(result: dict[str, pd.DataFrame], out: str | os.PathLike[str] | None, s
 
 
 def format_tables(result: dict[str, pd.DataFrame]) -> str:
-    """Markdown: the rows as tables with confidence intervals, then per-finding scores."""
+    """Markdown: the rows as tables with confidence intervals, then per-finding scores.
+
+    Parameters
+    ----------
+    result : dict of str -> DataFrame
+        ``rows`` (see :func:`gazekit.models.report.format_rows`) and optionally
+        ``per_finding`` (``model``, ``finding``, ``readings``, ``auroc_within``).
+
+    Returns
+    -------
+    str
+        Markdown text ending in a newline; values with three decimals.
+    """
     text = format_rows(result["rows"])
     pf = result.get("per_finding")
     if pf is not None and not pf.empty:

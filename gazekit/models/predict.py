@@ -47,7 +47,14 @@ def predict_intent_table(
     Returns
     -------
     DataFrame
-        One row per fixation (``intent_predictions`` schema).
+        One row per fixation: ``recording_id``, ``fixation_index``, ``onset_ms`` (ms),
+        ``x_px``, ``y_px`` (image px), ``regime``, ``findings``, ``probabilities``
+        (in [0, 1], one per finding) and ``predicted``.
+
+    Raises
+    ------
+    InputError
+        The checkpoint is not an intent model, or does not fit the dataset.
     """
     model, _, cfg, corpus = checkpoint_and_corpus(checkpoint, data, "intent", device)
     probs = []
@@ -118,7 +125,14 @@ def sample_scanpath_table(
     Returns
     -------
     DataFrame
-        One row per sampled fixation (``scanpath_predictions`` schema).
+        One row per sampled fixation: ``image_id``, ``sample``, ``fixation_index``,
+        ``x_px``, ``y_px`` (image px), ``duration_ms`` and ``onset_ms`` (ms from the
+        scanpath's start), and ``target`` when the data gives search targets.
+
+    Raises
+    ------
+    InputError
+        The checkpoint is not a scanpath model, or does not fit the dataset.
     """
     model, _, cfg, corpus = checkpoint_and_corpus(checkpoint, data, "scanpath", device)
     dev = next(model.parameters()).device

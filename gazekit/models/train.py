@@ -465,11 +465,44 @@ def train(
 ) -> RunResult:
     """Train ``cfg.task`` on a dataset directory (or a loaded :class:`Corpus`).
 
-    Writes ``out/checkpoint.pt`` (last), ``out/best.pt`` (lowest validation loss),
-    ``out/metrics.csv``, ``out/loss.png`` and ``out/config.json``. With ``resume`` the
+    Writes ``out/checkpoint.pt`` (last), ``out/best.pt`` (best validation score:
+    macro-AP for intent tasks, loss otherwise), ``out/metrics.csv``, ``out/loss.png``
+    and ``out/config.json``. With ``resume`` the
     run continues from ``out/checkpoint.pt`` exactly (same next-step loss). ``stop_at``
     ends the run after that step, as an interruption would (the schedule still follows
     ``cfg.max_steps``).
+
+    Parameters
+    ----------
+    data : path-like or Corpus
+        Dataset directory (read with :func:`load_corpus` and ``cfg``'s regime, source
+        and image size) or an already loaded corpus.
+    cfg : TrainConfig
+        Task, model, optimisation and split settings.
+    out : path-like
+        Run directory.
+    device : str
+        ``"auto"`` (cuda when available), ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
+    resume : bool
+        Continue from ``out/checkpoint.pt``.
+    progress : bool
+        Show a progress bar.
+    stop_at : int, optional
+        Last optimisation step to run.
+
+    Returns
+    -------
+    RunResult
+        Run directory, checkpoint path, best validation loss and score, steps run,
+        throughput (tokens/s) and the recording-id split.
+
+    Raises
+    ------
+    InputError
+        Unknown task, too few images/readers for a split, nothing to resume, or a
+        checkpoint that does not fit ``cfg``.
+    GazekitError
+        ``device`` asks for CUDA and none is available.
     """
     if cfg.task not in TASKS:
         raise InputError(f"task must be one of {sorted(TASKS)}, got {cfg.task!r}")

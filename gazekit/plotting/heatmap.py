@@ -69,9 +69,14 @@ def plot_heatmap(
     heat : (H', W') ndarray
         Heatmap (any grid; resampled bilinearly to the image).
     image : (H, W) or (H, W, 3) ndarray, optional
+        The radiograph (image px); without it the map is drawn on its own grid.
     ax : matplotlib Axes, optional
-    cmap, alpha : colour map and maximum opacity of the overlay. Opacity grows with
-        the (max-normalised) value, so the radiograph stays visible where gaze is low.
+        Axes to draw on; a new figure when omitted.
+    cmap : str
+        Matplotlib colour map of the overlay.
+    alpha : float
+        Maximum opacity of the overlay (0..1). Opacity grows with the
+        (max-normalised) value, so the radiograph stays visible where gaze is low.
     threshold : float
         Values below this fraction of the maximum are transparent.
     contours : bool
@@ -79,8 +84,12 @@ def plot_heatmap(
     atlas : Atlas, optional
         With ``outline``, draw those regions' outlines (``()``: lungs and heart, or all
         top-level regions).
+    outline : tuple of str, optional
+        Region names to outline (needs ``atlas``); ``None`` draws no outline.
     colorbar : bool
         Colour bar in units of the map's maximum ("relative density").
+    title : str, optional
+        Axes title.
 
     Returns
     -------
@@ -144,16 +153,29 @@ def plot_per_region(
     ----------
     stack : (H', W', R) ndarray or dict of name -> (H', W') ndarray
         From :func:`gazekit.heatmaps.stacked` / :func:`~gazekit.heatmaps.per_region`.
+    image : (H, W) ndarray, optional
+        The radiograph, shown under every panel.
     names : sequence of str
         Region names of the stack's last axis (required for an array).
     atlas : Atlas, optional
         Outlines each panel's region.
+    ncols : int
+        Panels per row.
+    panel_size : float, inch
+        Width of one panel.
+    cmap : str
+        Matplotlib colour map.
     shares : dict of name -> float, optional
-        Dwell share shown in each panel's title (e.g. from ``region_stats``).
+        Dwell share (0..1, shown as %) in each panel's title (e.g. from ``region_stats``).
 
     Returns
     -------
     matplotlib Figure
+
+    Raises
+    ------
+    InputError
+        An array stack without one name per region.
     """
     plt = _pyplot()
     if isinstance(stack, dict):
@@ -216,14 +238,25 @@ def plot_region_dwell(
     ----------
     stats : DataFrame
         ``region_stats`` table (one or several recordings).
+    ax : matplotlib Axes, optional
+        Axes to draw on; a new figure when omitted.
     value : str
         Column to plot (``dwell_share``, ``dwell_ms``, ``fixation_count``, ``coverage``…).
     by : str
         Column distinguishing the bar groups.
+    sort : bool
+        Order regions by their mean value (largest at the top).
+    title : str, optional
+        Axes title.
 
     Returns
     -------
     matplotlib Axes
+
+    Raises
+    ------
+    InputError
+        ``stats`` lacks ``region``, ``value`` or ``by``.
     """
     plt = _pyplot()
     for c in ("region", value, by):
@@ -265,7 +298,23 @@ def plot_region_dwell(
 
 
 def save_figure(fig: Any, path: PathLike, **kwargs: Any) -> Path:
-    """Save a figure atomically (PNG by suffix) and close it; returns the path."""
+    """Save a figure atomically and close it.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure.
+    path : path
+        Destination; its suffix picks the format (``.png``, ``.svg``, ``.pdf``; PNG
+        without a suffix). Folders are created as needed.
+    **kwargs
+        Passed to :meth:`matplotlib.figure.Figure.savefig` (``dpi``, ...).
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
     from gazekit.io.parquet import atomic_path
 
     path = Path(path)

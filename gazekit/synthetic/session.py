@@ -79,7 +79,33 @@ def simulate_image(
     n_findings: int | None = None,
     image_id: str | None = None,
 ) -> SyntheticImage:
-    """Render a phantom chest radiograph with findings, deterministically from ``seed``."""
+    """Render a phantom chest radiograph with findings, deterministically from ``seed``.
+
+    Parameters
+    ----------
+    seed : int or tuple of int
+        Seed of the image's own random stream (independent of the reader, eye, tracker
+        and voice streams of the same seed).
+    image_size : int, px
+        Side of the square image.
+    n_findings : int, optional
+        Number of distinct findings; drawn from 0–4 (about 20 % normal images) when
+        omitted.
+    image_id : str, optional
+        Defaults to ``"syn<seed>"`` (tuple seeds joined by ``-``).
+
+    Returns
+    -------
+    SyntheticImage
+        ``image``: (image_size, image_size) float32 in [0, 1]; ``masks``: (R, H, W) bool
+        anatomy masks named by ``names``; ``findings`` placed on the image; the
+        finding-free ``phantom``.
+
+    Raises
+    ------
+    ValueError
+        ``n_findings`` is outside 0..the number of simulated finding types.
+    """
     rng = _rng(seed, "image")
     labels = choose_labels(rng, n_findings)
     params = anatomy_for(labels, AnatomyParams.random(rng), rng)
@@ -91,7 +117,28 @@ def simulate_image(
 
 
 def display_geometry(image_w: int, image_h: int) -> Geometry:
-    """Image-frame geometry of an image letterboxed on the default screen."""
+    """Image-frame geometry of an image letterboxed on the default screen.
+
+    The default screen is a 1920×1080 px, 531×298 mm monitor viewed from 700 mm
+    (a 24-inch 16:9 monitor).
+
+    Parameters
+    ----------
+    image_w, image_h : int, image px
+        Size of the radiograph.
+
+    Returns
+    -------
+    Geometry
+        ``frame="image"``: positions in image pixels, with the image scaled to fit the
+        screen, centred (:func:`gazekit.geometry.letterbox`).
+
+    Examples
+    --------
+    >>> g = display_geometry(2000, 2500)
+    >>> g.image_left_px, g.image_disp_w_px, round(g.px_per_deg(), 1)
+    (528.0, 864.0, 102.3)
+    """
     left, top, dw, dh = letterbox(image_w, image_h, SCREEN["screen_w_px"], SCREEN["screen_h_px"])
     return Geometry(
         frame="image",
@@ -330,15 +377,29 @@ def simulate_corpus(
     Parameters
     ----------
     n_images, n_readers : int
+        Number of images, and of readers reading each image.
     seed : int
+        Corpus seed; image ``i`` (from 0) uses ``(seed, i)``, its reader ``Rj`` ``(seed, i, j)``.
     tracker : {"gazepoint", "eyelink"}
+        Simulated tracker (sampling rate, noise, file format).
     strategy : {"seq", "explore", "hybrid", "mixed"}
         ``mixed`` cycles through the three strategies across sessions.
+    image_size : int, px
+        Side of the square images (see :func:`simulate_image`).
+    n_findings : int, optional
+        Findings per image; drawn per image when omitted.
+    min_duration_s : float, s, optional
+        Each reading continues (phase ``review``) until at least this long.
 
     Yields
     ------
     Session
         In image-major order; readers are ``R1 … Rn``.
+
+    Raises
+    ------
+    ValueError
+        Unknown ``strategy``.
     """
     if strategy != "mixed" and strategy not in STRATEGIES:
         raise ValueError(f"strategy must be one of {(*STRATEGIES, 'mixed')}, got {strategy!r}")
