@@ -346,8 +346,8 @@ class Geometry:
     def from_px_per_deg(cls, px_per_deg: float) -> Geometry:
         """A pixel-scale geometry: only a constant ``px_per_deg`` is known (e.g. from the CLI).
 
-        A screen frame of 1 mm pixels viewed from the distance at which one degree
-        spans ``px_per_deg`` pixels at its centre; good for converting kernel widths and
+        A 1000 px screen frame viewed from the distance at which one degree spans
+        ``px_per_deg`` pixels at its centre; good for converting kernel widths and
         radii (:meth:`deg_to_px`), not for absolute screen positions.
 
         Parameters
@@ -361,11 +361,13 @@ class Geometry:
         ppd = float(px_per_deg)
         if not math.isfinite(ppd) or ppd <= 0:
             raise GeometryError(f"pixels per degree must be positive, got {px_per_deg}")
-        dist = distance_for_px_per_deg(ppd, 1.0)
-        n = max(1.0, round(ppd * 10))
+        # pixels sized so that one degree spans 10 mm (a ~573 mm viewing distance) on a
+        # 1000 px screen: a plausible set-up for any scale, inside the geometry's limits
+        mm_per_px = 10.0 / ppd
+        n = 1000.0
         return cls(
-            frame="screen", screen_w_px=n, screen_h_px=n, screen_w_mm=n, screen_h_mm=n,
-            viewing_distance_mm=dist,
+            frame="screen", screen_w_px=n, screen_h_px=n, screen_w_mm=n * mm_per_px,
+            screen_h_mm=n * mm_per_px, viewing_distance_mm=distance_for_px_per_deg(ppd, mm_per_px),
         )  # fmt: skip
 
     def angular_distance(

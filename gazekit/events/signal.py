@@ -475,7 +475,8 @@ def prepare(
     valid = ~lost
     valid |= filled
     valid &= ~blink
-    scaled = "px_per_deg_x" in df.columns and "px_per_deg_y" in df.columns
+    # a per-sample scale gives degrees, unless the caller asked to work in pixels
+    scaled = not degree_free and "px_per_deg_x" in df.columns and "px_per_deg_y" in df.columns
     if scaled:
         ppx = df["px_per_deg_x"].to_numpy(dtype=np.float64, na_value=np.nan)
         ppy = df["px_per_deg_y"].to_numpy(dtype=np.float64, na_value=np.nan)
