@@ -10,6 +10,7 @@ they carry by design) do not enter the comparison.
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -216,7 +217,7 @@ def test_intent_labels_one_row_per_selected_fixation_with_the_images_findings(go
             sets = [set(x) for x in g.sort_values("onset_ms")["labels"]]
             assert all(s <= want for s in sets), (fmt, rid)
             labelled = [s for s in sets if s]
-            assert all(b <= a for a, b in zip(labelled, labelled[1:], strict=False)), (fmt, rid)
+            assert all(b <= a for a, b in itertools.pairwise(labelled)), (fmt, rid)
             if want:
                 assert labelled and labelled[0] == want, (fmt, rid)
             else:

@@ -129,7 +129,7 @@ def _same(a: dict[str, pd.DataFrame], b: dict[str, pd.DataFrame]) -> bool:
 def _convert(inputs: list[Path], out: Path, *extra: str, capture: bool = False) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "gazekit.cli.main", "convert", *map(str, inputs), "-o", str(out),
-         "--no-progress", *extra],
+         "--no-progress", "--allow-mixed-pupil-units", *extra],
         stdout=subprocess.PIPE if capture else subprocess.DEVNULL, stderr=subprocess.STDOUT,
     )  # fmt: skip
 

@@ -115,7 +115,9 @@ def test_egd_dicom_id_cannot_select_a_transcript_outside_the_corpus(tmp_path, da
     d = data_file("egd")
     text = (d / "eye_gaze.csv").read_text()
     first = text.splitlines()[1].split(",")[2]
-    (d / "eye_gaze.csv").write_text(text.replace(first, "../../outside"))
+    # listed in the master sheet too, so it is a reading (an unlisted id is a calibration image)
+    for name in ("eye_gaze.csv", "fixations.csv", "master_sheet.csv"):
+        (d / name).write_text((d / name).read_text().replace(first, "../../outside"))
     with pytest.raises(InputError, match="DICOM_ID"):
         read(d, "egd")
 

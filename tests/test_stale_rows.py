@@ -71,7 +71,7 @@ def test_simulate_into_a_non_empty_directory_is_refused(tmp_path):
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "notes.txt").write_text("mine")
     r = _sim(tmp_path / "out")
-    assert r.exit_code != 0 and "not empty" in r.output
+    assert r.exit_code != 0 and "pass --overwrite" in r.output
     r = _sim(tmp_path / "out", "--overwrite")
     assert r.exit_code != 0 and "refusing to delete" in r.output
     assert (tmp_path / "out" / "notes.txt").read_text() == "mine"

@@ -28,7 +28,7 @@ import math
 import types
 import typing
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from gazekit.errors import GazekitError
@@ -36,6 +36,26 @@ from gazekit.errors import GazekitError
 
 def _help(text: str, default: Any) -> Any:
     return field(default=default, metadata={"help": text})
+
+
+#: Longest time parameter accepted (ms): fixations last up to a few seconds and blinks
+#: under 0.5 s, while smoothing and gap-filling windows are tens of ms (Holmqvist et al.
+#: 2011, *Eye Tracking*, ch. 5); a window of 10 s or more cannot be meant.
+MAX_TIME_MS = 10_000.0
+#: Longest Savitzky–Golay window (ms): saccades last 20–100 ms, so a longer window smooths
+#: every saccade away (Nyström & Holmqvist 2010 use 20 ms).
+MAX_SG_WINDOW_MS = 200.0
+
+
+def _check_times(obj: Any) -> None:
+    """Refuse any ``*_ms`` field above :data:`MAX_TIME_MS` (``sg_window_ms``: 200 ms)."""
+    for f in fields(obj):
+        v = getattr(obj, f.name)
+        if not f.name.endswith("_ms") or not isinstance(v, int | float) or isinstance(v, bool):
+            continue
+        limit = MAX_SG_WINDOW_MS if f.name == "sg_window_ms" else MAX_TIME_MS
+        if v > limit:
+            raise GazekitError(f"{f.name} = {v:g} ms is implausible (at most {limit:g} ms)")
 
 
 def _check_positive(obj: Any, *names: str, allow_zero: bool = False) -> None:
@@ -72,6 +92,7 @@ class SignalParams:
     )
 
     def __post_init__(self) -> None:
+        _check_times(self)
         _check_positive(self, "sg_window_ms")
         _check_positive(self, "max_gap_ms", "blink_min_ms", "blink_pad_ms", allow_zero=True)
         if self.sg_order not in (1, 2, 3):
@@ -96,6 +117,7 @@ class PostParams:
     min_saccade_ms: float = _help("Shorter saccades are dropped (ms).", 0.0)
 
     def __post_init__(self) -> None:
+        _check_times(self)
         _check_positive(
             self, "merge_gap_ms", "merge_distance_deg", "min_fixation_ms", "min_saccade_ms",
             allow_zero=True,
@@ -112,6 +134,7 @@ class IVTParams:
     )
 
     def __post_init__(self) -> None:
+        _check_times(self)
         _check_positive(self, "velocity_threshold_deg_s")
 
 
@@ -127,6 +150,7 @@ class IDTParams:
     window_ms: float = _help("I-DT: minimum fixation window (ms).", 100.0)
 
     def __post_init__(self) -> None:
+        _check_times(self)
         _check_positive(self, "dispersion_deg", "window_ms")
 
 
@@ -172,6 +196,7 @@ class AdaptiveParams:
     pursuit_min_ms: float = _help("Adaptive: shortest pursuit (ms).", 100.0)
 
     def __post_init__(self) -> None:
+        _check_times(self)
         for name in ("peak_start_deg_s", "peak_k_sd", "onset_k_sd"):
             if not getattr(self, name) > 0:
                 raise GazekitError(f"{name} must be > 0, got {getattr(self, name)}")
