@@ -134,4 +134,12 @@ def pipeline(
         with atomic_open(summary_json, "w", encoding="utf-8") as fh:
             json.dump(summary.to_dict(), fh, indent=2)
     if summary.recordings_failed or summary.units_failed:
+        first = summary.failures[0] if summary.failures else None
+        where = f"; first: {first['id']}: {first['error']}" if first else ""
+        click.echo(
+            f"Error: {summary.recordings_failed} recording(s) and {summary.units_failed} "
+            f"source unit(s) failed{where} (the manifest lists every one; fix the input and "
+            "run again, or --retry-failed)",
+            err=True,
+        )
         raise SystemExit(1)

@@ -71,6 +71,29 @@ class TrainConfig:
     cpu_threads: int = 1
     model: ModelConfig = field(default_factory=ModelConfig)
 
+    def __post_init__(self) -> None:
+        """Refuse settings no optimiser can run with (named, with what to pass)."""
+        import math
+
+        def bad(name: str, need: str) -> InputError:
+            return InputError(f"training config: {name} = {getattr(self, name)!r}; need {need}")
+
+        for name in ("lr", "grad_clip"):
+            v = getattr(self, name)
+            if not isinstance(v, int | float) or not math.isfinite(v) or v <= 0:
+                raise bad(name, "a finite number > 0")
+        if not isinstance(self.weight_decay, int | float) or not 0 <= self.weight_decay < 1:
+            raise bad("weight_decay", "a number in [0, 1)")
+        for name in ("batch_size", "max_steps", "eval_every", "patience", "cpu_threads"):
+            v = getattr(self, name)
+            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+                raise bad(name, "a whole number >= 1")
+        if not isinstance(self.warmup_steps, int) or self.warmup_steps < 0:
+            raise bad("warmup_steps", "a whole number >= 0")
+        split = tuple(self.split)
+        if len(split) != 3 or any(not 0 <= f <= 1 for f in split) or not 0.99 <= sum(split) <= 1.01:
+            raise bad("split", "three fractions (train, val, test) in [0, 1] that sum to 1")
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-able dict (model config nested)."""
         d = asdict(self)

@@ -96,17 +96,25 @@ class Manifest:
             raise InputError("not a gazekit pipeline dataset (no manifest)", path=self.path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._hashes: dict[int, tuple[Plan, dict[str, str]]] = {}
-        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        with self._transaction():
-            for stmt in _SCHEMA.split(";"):
-                if stmt.strip():
-                    self._db.execute(stmt)
-            self._db.execute(
-                "INSERT OR IGNORE INTO meta VALUES ('format_version', ?)", (FORMAT_VERSION,)
-            )
-        found = self._db.execute("SELECT value FROM meta WHERE key='format_version'").fetchone()[0]
+        try:
+            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            with self._transaction():
+                for stmt in _SCHEMA.split(";"):
+                    if stmt.strip():
+                        self._db.execute(stmt)
+                self._db.execute(
+                    "INSERT OR IGNORE INTO meta VALUES ('format_version', ?)", (FORMAT_VERSION,)
+                )
+            found = self._db.execute(
+                "SELECT value FROM meta WHERE key='format_version'"
+            ).fetchone()[0]
+        except sqlite3.DatabaseError as exc:
+            raise InputError(
+                f"not a readable pipeline manifest ({exc}); move it away to start a new dataset",
+                path=self.path,
+            ) from None
         if found.split(".")[0] != FORMAT_VERSION.split(".")[0]:
             raise InputError(f"manifest format {found} is not supported", path=self.path)
 

@@ -157,6 +157,8 @@ def discover(
         path = Path(src).resolve()
         if not path.exists():
             raise InputError("source does not exist", path=src)
+        if not (path.is_dir() or path.is_file()):  # a device, pipe or socket never ends
+            raise InputError("not a regular file or directory; pass a recording file", path=src)
         if _inside(path, excluded) or is_pipeline_dataset(path):
             raise InputError("a pipeline dataset cannot be its own source", path=src)
         if is_flat_dataset(path):
