@@ -192,3 +192,20 @@ def test_empty_px_per_deg_columns_change_nothing():
     np.testing.assert_array_equal(a, b)
     p = IntentParams(margin_deg=1.0)
     assert margin_in_px(GEOM, p, empty) == margin_in_px(GEOM, p, fix) == GEOM.px_per_deg()
+
+
+def test_coverage_radius_follows_each_fixations_zoom():
+    """1° of coverage is 20 px where the view shows 20 px/deg, whatever the fixed geometry says."""
+    from gazekit import heatmaps
+    from gazekit.anatomy import Atlas
+
+    atlas = Atlas(np.ones((1, 100, 100), bool), ("image",))
+    fix = pd.DataFrame({"recording_id": ["r"], "event": ["fixation"], "x_px": [50.0],
+                        "y_px": [50.0], "onset_ms": [0.0], "duration_ms": [200.0]})  # fmt: skip
+    fixed = Geometry.from_px_per_deg(10.0)
+    base = heatmaps.region_stats(fix, atlas, geometry=fixed)
+    zoomed = heatmaps.region_stats(fix.assign(px_per_deg_x=20.0, px_per_deg_y=20.0), atlas,
+                                   geometry=fixed)  # fmt: skip
+    assert base["coverage"].iloc[0] == pytest.approx(np.pi * 10**2 / 1e4, rel=0.05)
+    assert zoomed["coverage"].iloc[0] == pytest.approx(np.pi * 20**2 / 1e4, rel=0.05)
+    assert zoomed["coverage_radius_px"].iloc[0] == pytest.approx(20.0)

@@ -168,16 +168,21 @@ def test_save_heatmaps_npz_and_stats_parquet(tmp_path):
 
 @settings(max_examples=30, deadline=None)
 @given(
-    st.lists(st.tuples(st.floats(-10, 50), st.floats(-10, 40)), min_size=0, max_size=8),
-    st.floats(0.0, 12.0),
+    st.lists(
+        st.tuples(st.floats(-10, 50), st.floats(-10, 40), st.floats(0.0, 12.0)),
+        min_size=0,
+        max_size=8,
+    ),
     st.integers(0, 2**32 - 1),
 )
-def test_coverage_kernel_matches_brute_force(pts, radius, seed):
+def test_coverage_kernel_matches_brute_force(pts, seed):
+    """Each point with its own radius (a viewer that zooms), as the brute-force reference."""
     from gazekit.heatmaps._kernels import coverage_counts
 
     masks = np.random.default_rng(seed).random((4, 30, 40)) > 0.6
     atlas = Atlas(masks, ("a", "b", "c", "d"))
     x = np.array([p[0] for p in pts] + [np.nan])
     y = np.array([p[1] for p in pts] + [1.0])
+    radius = np.array([p[2] for p in pts] + [3.0])
     got = coverage_counts(x, y, radius, atlas.code_map(), 4)
     np.testing.assert_array_equal(got, naive_coverage_counts(x, y, radius, masks))

@@ -1,4 +1,4 @@
-"""Numba kernels of :mod:`gazekit.heatmaps` (references: ``tests/reference_heatmaps.py``)."""
+"""Numba kernels of :mod:`gazekit.heatmaps` (references: ``tests/reference/heatmaps.py``)."""
 
 from __future__ import annotations
 
@@ -11,15 +11,17 @@ from gazekit._numba import njit
 
 @njit
 def coverage_counts(
-    x: np.ndarray, y: np.ndarray, radius: float, codes: np.ndarray, n_regions: int
+    x: np.ndarray, y: np.ndarray, radius: np.ndarray, codes: np.ndarray, n_regions: int
 ) -> np.ndarray:
-    """Pixels of each region within ``radius`` of any point, each pixel counted once.
+    """Pixels of each region within each point's radius, each pixel counted once.
 
     Parameters
     ----------
     x, y : (N,) ndarray of float64, px
         Points (image column, row); non-finite points are skipped.
-    radius : float, px
+    radius : (N,) ndarray of float64, px
+        Radius around each point (a viewer that zooms gives each fixation its own);
+        non-finite or negative radii count as 0.
     codes : (H, W) ndarray of uint64
         Bit ``r`` set where region ``r`` covers the pixel (``Atlas.code_map()``).
     n_regions : int
@@ -31,15 +33,17 @@ def coverage_counts(
     h, w = codes.shape
     seen = np.zeros((h, w), dtype=np.uint8)
     hit = np.zeros(n_regions, dtype=np.int64)
-    r2 = radius * radius
     for i in range(x.size):
-        cx, cy = x[i], y[i]
+        cx, cy, rad = x[i], y[i], radius[i]
         if not (math.isfinite(cx) and math.isfinite(cy)):
             continue
-        r0 = max(math.ceil(cy - radius) - 1, 0)  # one spare row/column each side:
-        r1 = min(math.floor(cy + radius) + 2, h)  # the distance test decides
-        c0 = max(math.ceil(cx - radius) - 1, 0)
-        c1 = min(math.floor(cx + radius) + 2, w)
+        if not (math.isfinite(rad) and rad > 0.0):
+            rad = 0.0
+        r2 = rad * rad
+        r0 = max(math.ceil(cy - rad) - 1, 0)  # one spare row/column each side:
+        r1 = min(math.floor(cy + rad) + 2, h)  # the distance test decides
+        c0 = max(math.ceil(cx - rad) - 1, 0)
+        c1 = min(math.floor(cx + rad) + 2, w)
         for row in range(r0, r1):
             dy = row - cy
             for col in range(c0, c1):

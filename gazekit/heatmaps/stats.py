@@ -48,12 +48,13 @@ def coverage_radius_px(radius: float = 1.0, unit: str = "deg", geometry: Any = N
     return float(geometry.deg_to_px(radius))
 
 
-def _coverage(x: np.ndarray, y: np.ndarray, atlas: Any, radius_px: float) -> np.ndarray:
-    """(R,) fraction of each region's pixels within ``radius_px`` of any point."""
+def _coverage(x: np.ndarray, y: np.ndarray, atlas: Any, radius_px: Any) -> np.ndarray:
+    """(R,) fraction of each region's pixels within each point's ``radius_px`` (scalar or (N,))."""
+    radius = np.broadcast_to(np.asarray(radius_px, dtype=np.float64), np.shape(x))
     hit = coverage_counts(
         np.ascontiguousarray(x, np.float64),
         np.ascontiguousarray(y, np.float64),
-        max(float(radius_px), 0.0),
+        np.ascontiguousarray(np.maximum(radius, 0.0)),
         atlas.code_map(),
         len(atlas.names),
     )
@@ -116,7 +117,13 @@ def region_stats(
     visits = entries.sum(axis=0)
     total = float(dur.sum())
     radius = coverage_radius_px(coverage_radius, coverage_unit, geometry)
-    cov = _coverage(x, y, atlas, radius)
+    per_fixation: Any = radius
+    ppd = fixation_px_per_deg(fixations) if coverage_unit == "deg" else None
+    if ppd is not None:  # a zooming viewer (REFLACX): each fixation's own px/deg, where known
+        local = coverage_radius * np.sqrt(ppd[:, 0] * ppd[:, 1])[order]
+        per_fixation = np.where(np.isfinite(local), local, radius)
+        radius = float(np.median(per_fixation)) if per_fixation.size else radius
+    cov = _coverage(x, y, atlas, per_fixation)
     out = pd.DataFrame(
         {
             "recording_id": recording_id,

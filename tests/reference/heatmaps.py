@@ -45,11 +45,11 @@ def naive_auc_splits(pos, neg, step):
 
 
 def naive_coverage_counts(x, y, radius, masks):
-    """Pixels of each (R, H, W) mask within ``radius`` of any point, by brute force."""
+    """Pixels of each (R, H, W) mask within each point's radius (scalar or (N,)), by brute force."""
     _, h, w = masks.shape
     yy, xx = np.mgrid[:h, :w]
     near = np.zeros((h, w), bool)
-    for cx, cy in zip(x, y, strict=True):
+    for cx, cy, r in zip(x, y, np.broadcast_to(radius, np.shape(x)), strict=True):
         if np.isfinite(cx) and np.isfinite(cy):
-            near |= (xx - cx) ** 2 + (yy - cy) ** 2 <= radius * radius
+            near |= (xx - cx) ** 2 + (yy - cy) ** 2 <= r * r
     return (masks & near[None]).sum(axis=(1, 2))
