@@ -28,9 +28,9 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))  # the case table; gazekit itself from its install
 
-from tests.robustness_cases import (  # noqa: E402
+from robustness_cases import (  # noqa: E402
     DATA,
     OUTCOMES,
     Case,

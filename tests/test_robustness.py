@@ -20,9 +20,9 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from robustness_cases import build_hostile_files, cases, classify, expand
 
 from gazekit.cli.main import cli
-from tests.robustness_cases import build_hostile_files, cases, classify, expand
 
 DATA = Path(__file__).parent / "data"
 

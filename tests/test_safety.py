@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from robustness_cases import _Marker, _png_header
 
 from gazekit.errors import GazekitError, InputError
 from gazekit.io.layout import id_filename, inside, recording_id_from_path, safe_child
-from tests.robustness_cases import _Marker, _png_header
 
 DATA = Path(__file__).parent / "data"
 
