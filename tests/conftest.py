@@ -11,6 +11,10 @@ import pytest
 
 matplotlib.use("Agg")
 os.environ.setdefault("MPLBACKEND", "Agg")
+# Python processes the tests start (``python -c``, ``python -m gazekit.cli.main``) must import
+# gazekit from where it is installed, not from the checkout they happen to start in (the
+# source tree has no gazekit.cli or gazekit.data_schemas: they install from cli/, data_schemas/)
+os.environ["PYTHONSAFEPATH"] = "1"
 
 DATA = Path(__file__).parent / "data"
 

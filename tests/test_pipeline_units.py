@@ -54,7 +54,7 @@ def _truncate_last_line(path: Path) -> None:
 
 
 def test_egd_corpus_with_one_truncated_reading_gives_3_done_1_failed_and_exit_1(corpora, tmp_path):
-    from cli.main import cli
+    from gazekit.cli.main import cli
 
     src = _copy(corpora / "egd", tmp_path / "egd")
     gaze = sorted(src.glob("R*/eye_gaze.csv"))[-1]
@@ -293,7 +293,7 @@ def test_mapped_atlas_gives_the_same_region_statistics_as_the_npz(tmp_path):
 
 
 def test_atlases_mapped_once_by_gazekit_anatomy_give_the_same_region_stats(corpora, tmp_path):
-    from cli.main import cli
+    from gazekit.cli.main import cli
 
     src = _copy(corpora / "asc", tmp_path / "asc")
     mapped = tmp_path / "mapped"
